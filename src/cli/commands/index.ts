@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** A subcommand adds itself to the program. One line per command, in the order `--help` lists them. */
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];

@@ -1,0 +1,37 @@
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { commands } from './commands/index.js';
+
+/** The `labdeck` command. Each subcommand lives in `./commands/<name>.ts` and registers itself there. */
+export function createProgram(version: string): Command {
+  const program = new Command('labdeck')
+    .description('LabDeck: guided Kubernetes networking labs on real machines')
+    .version(version, '-V, --version', 'print the version and exit')
+    .showHelpAfterError('(run `labdeck --help` for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const register of commands) register(program);
+  return program;
+}
+
+export function readVersion(): string {
+  // dist/cli.js and src/cli/main.ts both sit two levels below the package root.
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = createProgram(readVersion());
+  program.exitOverride();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+      return 0;
+    if (typeof e.exitCode === 'number') return e.exitCode === 1 ? 2 : e.exitCode;
+    throw err;
+  }
+}
