@@ -1,0 +1,220 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { AppInfo, TerminalBlock, TerminalInfo } from '../../src/api/contract';
+import type { ApiClient } from './api/client';
+import { TerminalView } from './terminal/TerminalView';
+import { LinkDialog } from './LinkDialog';
+
+interface Tab {
+  readonly key: number;
+  /** Terminal ids shown side by side (a split). */
+  readonly panes: readonly string[];
+}
+
+function describeExit(info: TerminalInfo): string {
+  if (!info.exit) return 'running';
+  if (info.exit.signal) return `killed by signal ${info.exit.signal}`;
+  return `exited with ${info.exit.exitCode ?? '?'}`;
+}
+
+export function App({ api }: { readonly api: ApiClient }) {
+  const [appInfo, setAppInfo] = useState<AppInfo | null>(null);
+  const [terminals, setTerminals] = useState<ReadonlyMap<string, TerminalInfo>>(new Map());
+  const [blocks, setBlocks] = useState<ReadonlyMap<string, readonly TerminalBlock[]>>(new Map());
+  const [tabs, setTabs] = useState<readonly Tab[]>([]);
+  const [activeTab, setActiveTab] = useState<number | null>(null);
+  const [focused, setFocused] = useState<string | null>(null);
+  const [link, setLink] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [disconnected, setDisconnected] = useState<string | null>(null);
+
+  const upsert = useCallback((info: TerminalInfo) => {
+    setTerminals((prev) => new Map(prev).set(info.id, info));
+  }, []);
+
+  useEffect(() => {
+    api.call('app.info', {}).then(setAppInfo, (e: Error) => setError(e.message));
+    const offs = [
+      api.listen('terminal.info', upsert),
+      api.listen('terminal.exit', ({ id, exit }) =>
+        setTerminals((prev) => {
+          const info = prev.get(id);
+          return info ? new Map(prev).set(id, { ...info, exit }) : prev;
+        }),
+      ),
+      api.listen('terminal.block', ({ id, block }) =>
+        setBlocks((prev) => new Map(prev).set(id, [...(prev.get(id) ?? []), block])),
+      ),
+      api.onClose((reason) => setDisconnected(reason)),
+    ];
+    return () => offs.forEach((off) => off());
+  }, [api, upsert]);
+
+  const createTerminal = useCallback(async (): Promise<string | null> => {
+    try {
+      const info = await api.call('terminal.create', { kind: 'local', cols: 100, rows: 30 });
+      upsert(info);
+      setFocused(info.id);
+      return info.id;
+    } catch (e) {
+      setError(`Could not open a terminal: ${(e as Error).message}`);
+      return null;
+    }
+  }, [api, upsert]);
+
+  const newTab = useCallback(async () => {
+    const id = await createTerminal();
+    if (!id) return;
+    const key = Date.now() + Math.random();
+    setTabs((prev) => [...prev, { key, panes: [id] }]);
+    setActiveTab(key);
+  }, [createTerminal]);
+
+  const split = useCallback(async () => {
+    if (activeTab === null) return newTab();
+    const id = await createTerminal();
+    if (!id) return;
+    setTabs((prev) => prev.map((t) => (t.key === activeTab ? { ...t, panes: [...t.panes, id] } : t)));
+  }, [activeTab, createTerminal, newTab]);
+
+  const closeTab = useCallback(
+    (key: number) => {
+      const tab = tabs.find((t) => t.key === key);
+      for (const id of tab?.panes ?? []) void api.call('terminal.close', { id }).catch(() => {});
+      const rest = tabs.filter((t) => t.key !== key);
+      setTabs(rest);
+      if (activeTab === key) setActiveTab(rest.at(-1)?.key ?? null);
+    },
+    [api, tabs, activeTab],
+  );
+
+  const toggleRecording = useCallback(
+    async (info: TerminalInfo) => {
+      try {
+        const { file } = await api.call('terminal.record', { id: info.id, on: info.recording === null });
+        upsert({ ...info, recording: file });
+      } catch (e) {
+        setError(`Recording failed: ${(e as Error).message}`);
+      }
+    },
+    [api, upsert],
+  );
+
+  const openLink = useCallback(
+    async (url: string) => {
+      setLink(null);
+      if (appInfo?.host === 'electron') {
+        await api.call('app.openExternal', { url }).catch((e: Error) => setError(e.message));
+      } else {
+        window.open(url, '_blank', 'noopener,noreferrer');
+      }
+    },
+    [api, appInfo],
+  );
+
+  const focusedBlocks = useMemo(() => (focused ? (blocks.get(focused) ?? []) : []), [blocks, focused]);
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <span className="brand">LabDeck</span>
+        {appInfo && (
+          <span className="host-badge" data-testid="host-badge">
+            {appInfo.host} host · v{appInfo.version}
+          </span>
+        )}
+        <span className="spacer" />
+        <button data-testid="new-terminal" onClick={() => void newTab()}>
+          New terminal
+        </button>
+        <button data-testid="split-terminal" onClick={() => void split()} disabled={activeTab === null}>
+          Split
+        </button>
+      </header>
+      {disconnected && (
+        <div className="banner error">{disconnected}. Restart LabDeck and reload this page.</div>
+      )}
+      {error && (
+        <div className="banner error" role="alert">
+          {error} <button onClick={() => setError(null)}>Dismiss</button>
+        </div>
+      )}
+      <nav className="tabs" role="tablist">
+        {tabs.map((tab) => {
+          const first = terminals.get(tab.panes[0] ?? '');
+          return (
+            <div key={tab.key} className={`tab ${tab.key === activeTab ? 'active' : ''}`} role="tab">
+              <button className="tab-title" onClick={() => setActiveTab(tab.key)} title={first?.cwd ?? ''}>
+                {first?.title || first?.shell || 'terminal'}
+                {tab.panes.length > 1 ? ` +${tab.panes.length - 1}` : ''}
+                {first?.exit ? ` (${describeExit(first)})` : ''}
+              </button>
+              <button className="tab-close" aria-label="Close tab" onClick={() => closeTab(tab.key)}>
+                ×
+              </button>
+            </div>
+          );
+        })}
+      </nav>
+      <main className="workspace">
+        <section className="terminals">
+          {tabs.length === 0 && (
+            <div className="empty">
+              <p>No terminal open.</p>
+              <button onClick={() => void newTab()}>Open a local terminal</button>
+            </div>
+          )}
+          {tabs.map((tab) => (
+            <div
+              key={tab.key}
+              className="tab-panes"
+              style={{ display: tab.key === activeTab ? 'flex' : 'none' }}
+            >
+              {tab.panes.map((id) => {
+                const info = terminals.get(id);
+                return (
+                  <div key={id} className={`pane ${focused === id ? 'focused' : ''}`}>
+                    <TerminalView
+                      api={api}
+                      id={id}
+                      visible={tab.key === activeTab}
+                      exited={Boolean(info?.exit)}
+                      onLink={setLink}
+                      onFocus={() => setFocused(id)}
+                    />
+                    {info && (
+                      <div className="statusline" data-testid={`status-${id}`}>
+                        <span>{info.shell}</span>
+                        <span>pid {info.pid ?? '–'}</span>
+                        <span className="cwd">{info.cwd ?? ''}</span>
+                        <span className={info.exit ? 'exit' : ''}>{describeExit(info)}</span>
+                        <button onClick={() => void toggleRecording(info)}>
+                          {info.recording ? 'Stop recording' : 'Record'}
+                        </button>
+                      </div>
+                    )}
+                  </div>
+                );
+              })}
+            </div>
+          ))}
+        </section>
+        <aside className="blocks" aria-label="Commands">
+          <h2>Commands</h2>
+          {focusedBlocks.length === 0 && (
+            <p className="hint">Commands you run appear here with their exit codes.</p>
+          )}
+          <ol>
+            {focusedBlocks.map((b) => (
+              <li key={b.seq} className={b.exitCode === 0 ? 'ok' : 'failed'} data-testid="block">
+                <code>{b.command}</code>
+                <span className="exit-code">exit {b.exitCode ?? '?'}</span>
+                <span className="duration">{Math.max(0, b.endedAt - b.startedAt)} ms</span>
+              </li>
+            ))}
+          </ol>
+        </aside>
+      </main>
+      {link && <LinkDialog url={link} onOpen={() => void openLink(link)} onCancel={() => setLink(null)} />}
+    </div>
+  );
+}

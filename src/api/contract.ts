@@ -1,0 +1,110 @@
+/**
+ * The one typed contract between the UI and the backend: every method (request → reply) and every pushed event,
+ * as zod schemas. The server validates each request against its schema before dispatch; the renderer imports only
+ * the types (`Request<'terminal.create'>`, `EventPayload<'terminal.data'>`), never the schema values.
+ */
+import { z } from 'zod';
+
+const id = z.string().min(1).max(64);
+const dimension = z.number().int().min(1).max(2000);
+
+export const terminalExit = z.object({
+  exitCode: z.number().int().nullable(),
+  signal: z.number().int().nullable(),
+});
+
+export const terminalInfo = z.object({
+  id,
+  kind: z.enum(['local', 'ssh', 'replay']),
+  title: z.string(),
+  shell: z.string(),
+  cwd: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  cols: z.number().int(),
+  rows: z.number().int(),
+  exit: terminalExit.nullable(),
+  recording: z.string().nullable(),
+  /** The injected prompt hooks have reported: blocks will be captured. */
+  shellIntegration: z.boolean(),
+  /** Output is held back by flow control until the renderer catches up. */
+  paused: z.boolean(),
+});
+
+export const terminalBlock = z.object({
+  seq: z.number().int(),
+  command: z.string(),
+  output: z.string(),
+  /** The output was longer than the capture limit; its head is kept. */
+  truncated: z.boolean(),
+  exitCode: z.number().int().nullable(),
+  startedAt: z.number(),
+  endedAt: z.number(),
+  cwd: z.string().nullable(),
+});
+
+export const appInfo = z.object({
+  name: z.literal('LabDeck'),
+  version: z.string(),
+  host: z.enum(['electron', 'web']),
+  platform: z.string(),
+});
+
+const empty = z.object({}).strict();
+const ok = z.null();
+
+export const methods = {
+  'app.info': { request: empty, reply: appInfo },
+  /** Opens an http(s) link in the user's browser (the renderer has asked the user first). */
+  'app.openExternal': { request: z.object({ url: z.string().max(8192) }).strict(), reply: ok },
+  'terminal.create': {
+    request: z
+      .object({
+        kind: z.literal('local'),
+        cols: dimension,
+        rows: dimension,
+        cwd: z.string().max(4096).optional(),
+        shell: z.string().max(4096).optional(),
+      })
+      .strict(),
+    reply: terminalInfo,
+  },
+  'terminal.list': { request: empty, reply: z.array(terminalInfo) },
+  'terminal.write': { request: z.object({ id, data: z.string().max(1_000_000) }).strict(), reply: ok },
+  'terminal.resize': { request: z.object({ id, cols: dimension, rows: dimension }).strict(), reply: ok },
+  /** Flow control: the renderer acknowledges characters once xterm has parsed them. */
+  'terminal.ack': {
+    request: z.object({ id, chars: z.number().int().min(0).max(100_000_000) }).strict(),
+    reply: ok,
+  },
+  'terminal.kill': {
+    request: z.object({ id, signal: z.enum(['SIGINT', 'SIGTERM', 'SIGKILL', 'SIGHUP']).optional() }).strict(),
+    reply: ok,
+  },
+  'terminal.close': { request: z.object({ id }).strict(), reply: ok },
+  'terminal.blocks': { request: z.object({ id }).strict(), reply: z.array(terminalBlock) },
+  /** The recent output of a session, for a view that attaches late (e.g. after a reload). */
+  'terminal.output': { request: z.object({ id }).strict(), reply: z.object({ data: z.string() }) },
+  'terminal.record': {
+    request: z.object({ id, on: z.boolean() }).strict(),
+    reply: z.object({ file: z.string().nullable() }),
+  },
+} as const;
+
+export const events = {
+  'terminal.data': z.object({ id, data: z.string() }),
+  'terminal.info': terminalInfo,
+  'terminal.exit': z.object({ id, exit: terminalExit }),
+  'terminal.block': z.object({ id, block: terminalBlock }),
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type Request<M extends MethodName> = z.input<Methods[M]['request']>;
+export type Reply<M extends MethodName> = z.output<Methods[M]['reply']>;
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+
+export type TerminalInfo = z.output<typeof terminalInfo>;
+export type TerminalBlock = z.output<typeof terminalBlock>;
+export type AppInfo = z.output<typeof appInfo>;
