@@ -205,7 +205,8 @@ export class TerminalSessionImpl implements TerminalSession {
 
   recentOutput(): string {
     if (this.recent.length > 1) this.recent = [this.recent.join('')];
-    return this.recent[0] ?? '';
+    const all = this.recent[0] ?? '';
+    return all.length > this.replayWindow ? all.slice(all.length - this.replayWindow) : all;
   }
 
   run(command: string, opts: { signal?: AbortSignal } = {}): Promise<TerminalBlock> {
