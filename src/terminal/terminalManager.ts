@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { LocalPtyBackend } from './localPtyBackend.js';
 import { newNonce, shellFlavour, shellLaunch } from './shellIntegration.js';
 import { TerminalSessionImpl, type TerminalBackend } from './terminalSession.js';
@@ -65,6 +66,12 @@ export class TerminalManager implements Disposable {
         `cannot open a terminal in ${cwd}: no such directory (pick an existing working directory)`,
       );
     }
+    const shellPath = resolveExecutable(shell, inherited.PATH ?? '');
+    if (!shellPath) {
+      throw new Error(
+        `cannot open a terminal: shell "${shell}" not found${shell.includes('/') ? '' : ' on PATH'} (install it, or choose another shell)`,
+      );
+    }
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(inherited)) if (v !== undefined) env[k] = v;
     for (const k of HOST_TERMINAL_VARS) delete env[k];
@@ -73,9 +80,11 @@ export class TerminalManager implements Disposable {
       COLORTERM: 'truecolor',
       TERM_PROGRAM: 'LabDeck',
     });
-    const integrate = opts.shellIntegration !== false && shellFlavour(shell) !== 'other';
+    const integrate = opts.shellIntegration !== false && shellFlavour(shellPath) !== 'other';
     const nonce = integrate ? newNonce() : null;
-    const launch = nonce ? shellLaunch(shell, nonce, env) : { file: shell, args: [], env, cleanup: () => {} };
+    const launch = nonce
+      ? shellLaunch(shellPath, nonce, env)
+      : { file: shellPath, args: [], env, cleanup: () => {} };
     const spawnLocal = this.deps.spawnLocal ?? ((o) => new LocalPtyBackend(o));
     let backend: TerminalBackend;
     try {
@@ -134,4 +143,24 @@ export class TerminalManager implements Disposable {
     for (const s of this.sessions.values()) s.dispose();
     this.sessions.clear();
   }
+}
+
+/** `name` as an executable file: a path as given, else the first match on PATH. */
+export function resolveExecutable(name: string, pathVar: string): string | null {
+  const candidates = name.includes('/')
+    ? [isAbsolute(name) ? name : resolve(name)]
+    : pathVar
+        .split(delimiter)
+        .filter((d) => d !== '')
+        .map((d) => join(d, name));
+  for (const c of candidates) {
+    try {
+      if (!statSync(c).isFile()) continue;
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }

@@ -4,7 +4,12 @@ import { BlockTracker } from './blockTracker.js';
 import { DataCoalescer, DEFAULT_COALESCE_MS } from './dataCoalescer.js';
 import { Emitter } from './emitter.js';
 import { FlowControl, type FlowControlOptions, type PausableProducer } from './flowControl.js';
-import { ShellIntegrationParser, type ParsedItem, type StreamEvent } from './shellIntegrationParser.js';
+import {
+  ShellIntegrationParser,
+  type ParsedItem,
+  type ShellMark,
+  type StreamEvent,
+} from './shellIntegrationParser.js';
 import type {
   Disposable,
   RecordingOptions,
@@ -84,6 +89,7 @@ export class TerminalSessionImpl implements TerminalSession {
   private readonly exitEmitter = new Emitter<TerminalExit>();
   private readonly infoEmitter = new Emitter<TerminalInfo>();
   private readonly blockEmitter = new Emitter<TerminalBlock>();
+  private readonly markEmitter = new Emitter<ShellMark>();
 
   private cols: number;
   private rows: number;
@@ -129,6 +135,7 @@ export class TerminalSessionImpl implements TerminalSession {
   readonly onExit = this.exitEmitter.event;
   readonly onInfo = this.infoEmitter.event;
   readonly onBlock = this.blockEmitter.event;
+  readonly onMark = this.markEmitter.event;
 
   info(): TerminalInfo {
     return {
@@ -315,6 +322,7 @@ export class TerminalSessionImpl implements TerminalSession {
     this.exitEmitter.dispose();
     this.infoEmitter.dispose();
     this.blockEmitter.dispose();
+    this.markEmitter.dispose();
   }
 
   private releaseBackend(): void {
@@ -385,6 +393,7 @@ export class TerminalSessionImpl implements TerminalSession {
       this.recorder?.marker(`$ ${this.tracker.pendingCommand ?? ''}`);
     }
     const block = this.tracker.mark(ev);
+    this.markEmitter.fire(ev);
     if (ev.type === 'commandFinished' && block) this.recorder?.marker(`exit ${block.exitCode ?? '?'}`);
     if (block) {
       this.blockEmitter.fire(block);

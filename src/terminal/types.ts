@@ -1,4 +1,7 @@
 // The public shape of src/terminal: what the API service (src/api) codes against.
+import type { ShellMark } from './shellIntegrationParser.js';
+
+export type { ShellMark };
 
 export interface Disposable {
   dispose(): void;
@@ -76,6 +79,8 @@ export interface TerminalSession extends Disposable {
   onExit(listener: (exit: TerminalExit) => void): Disposable;
   onInfo(listener: (info: TerminalInfo) => void): Disposable;
   onBlock(listener: (block: TerminalBlock) => void): Disposable;
+  /** Every nonce-verified shell-integration mark (prompt start, command start, …), e.g. for decorations. */
+  onMark(listener: (mark: ShellMark) => void): Disposable;
   /** asciicast v2. */
   startRecording(file: string, opts?: RecordingOptions): Promise<void>;
   /** Resolves with the file written, or null if not recording. */
