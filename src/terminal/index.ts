@@ -1,0 +1,21 @@
+// src/terminal: terminal sessions (local pty today; ssh and replay later), shell-integration blocks,
+// flow control and asciicast recording. See docs/terminal.md.
+export type * from './types.js';
+export { TerminalManager, type TerminalManagerDeps, type CreateLocalOptions } from './terminalManager.js';
+export { TerminalSessionImpl, type TerminalBackend, type TerminalSessionOptions } from './terminalSession.js';
+export {
+  FlowControl,
+  FLOW_CONTROL_ACK_BATCH,
+  FLOW_CONTROL_HIGH_WATERMARK,
+  FLOW_CONTROL_LOW_WATERMARK,
+  type PausableProducer,
+} from './flowControl.js';
+export { ShellIntegrationParser, type ShellMark, type StreamEvent } from './shellIntegrationParser.js';
+export { BlockTracker, plainText } from './blockTracker.js';
+export {
+  formatAsciicastEvent,
+  formatAsciicastHeader,
+  parseAsciicast,
+  AsciicastRecorder,
+} from './asciicast.js';
+export { sanitizePaste, isOpenableLink, OSC52_ALLOWED } from './safety.js';

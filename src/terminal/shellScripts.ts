@@ -1,0 +1,86 @@
+// The hook scripts, kept verbatim as shell (the only escaping is TypeScript's: \\ \` \${).
+// Placeholders: __NONCE__; zsh also __ZDOTDIR_TMP__ and __RESTORE_ZDOTDIR__ (filled in by shellIntegration.ts).
+
+export const BASH_INIT_TEMPLATE = `# LabDeck shell integration for bash >= 4.4 (docs/terminal.md). Arrives through a pipe; leaves no files.
+builtin unset LABDECK_SHELL_INIT
+__labdeck_fd=\${BASH_SOURCE[0]##*/}
+if [ -r ~/.bashrc ]; then . ~/.bashrc; fi
+__labdeck_k='k=__NONCE__'
+__labdeck_esc() {
+  local s=$1
+  s=\${s//\\\\/\\\\\\\\}
+  s=\${s//;/\\\\x3b}
+  s=\${s//$'\\n'/\\\\x0a}
+  s=\${s//$'\\r'/\\\\x0d}
+  s=\${s//$'\\a'/\\\\x07}
+  s=\${s//$'\\e'/\\\\x1b}
+  s=\${s//$'\\x18'/\\\\x18}
+  s=\${s//$'\\x1a'/\\\\x1a}
+  __labdeck_r=$s
+}
+__labdeck_prompt_start() { __labdeck_st=$?; }
+__labdeck_prompt_end() {
+  if [[ $__labdeck_fd =~ ^[0-9]+$ ]]; then builtin eval "exec $__labdeck_fd<&-" 2>/dev/null; fi
+  __labdeck_fd=
+  __labdeck_esc "$PWD"
+  builtin printf '\\e]133;D;%s;%s\\a\\e]633;P;Cwd=%s;%s\\a' "$__labdeck_st" "$__labdeck_k" "$__labdeck_r" "$__labdeck_k"
+  local a="\\[\\e]133;A;$__labdeck_k\\a\\]" b="\\[\\e]133;B;$__labdeck_k\\a\\]"
+  [[ $PS1 == "$a"* ]] || PS1=$a$PS1
+  [[ $PS1 == *"$b" ]] || PS1=$PS1$b
+}
+__labdeck_preexec() {
+  local c
+  c=$(HISTTIMEFORMAT= builtin history 1)
+  [[ $c =~ ^\\ *[0-9]+\\*?\\ \\ (.*)$ ]] && c=\${BASH_REMATCH[1]}
+  __labdeck_esc "$c"
+  builtin printf '\\e]633;E;%s;%s\\a\\e]133;C;%s\\a' "$__labdeck_r" "$__labdeck_k" "$__labdeck_k"
+}
+PROMPT_COMMAND=$'__labdeck_prompt_start\\n'"\${PROMPT_COMMAND:-}"$'\\n__labdeck_prompt_end'
+PS0="\${PS0:-}"'$(__labdeck_preexec)'
+`;
+
+export const ZSH_INIT_TEMPLATE = `# LabDeck shell integration for zsh (docs/terminal.md). Read from a private temp ZDOTDIR, deleted at once.
+builtin unset LABDECK_SHELL_INIT
+command rm -rf -- __ZDOTDIR_TMP__
+__RESTORE_ZDOTDIR__
+if [[ -r \${ZDOTDIR:-$HOME}/.zshenv ]]; then builtin source \${ZDOTDIR:-$HOME}/.zshenv; fi
+if [[ -o interactive ]]; then
+  typeset -g __labdeck_k='k=__NONCE__'
+  __labdeck_esc() {
+    local s=$1
+    s=\${s//\\\\/\\\\\\\\}
+    s=\${s//;/\\\\x3b}
+    s=\${s//$'\\n'/\\\\x0a}
+    s=\${s//$'\\r'/\\\\x0d}
+    s=\${s//$'\\a'/\\\\x07}
+    s=\${s//$'\\e'/\\\\x1b}
+    s=\${s//$'\\x18'/\\\\x18}
+    s=\${s//$'\\x1a'/\\\\x1a}
+    typeset -g __labdeck_r=$s
+  }
+  __labdeck_status() { typeset -g __labdeck_st=$?; }
+  __labdeck_precmd() {
+    __labdeck_esc "$PWD"
+    builtin print -rn -- $'\\e]133;D;'"\${__labdeck_st:-0};$__labdeck_k"$'\\a\\e]633;P;Cwd='"$__labdeck_r;$__labdeck_k"$'\\a'
+    local a=$'%{\\e]133;A;'"$__labdeck_k"$'\\a%}' b=$'%{\\e]133;B;'"$__labdeck_k"$'\\a%}'
+    [[ $PS1 == "$a"* ]] || PS1=$a$PS1
+    [[ $PS1 == *"$b" ]] || PS1=$PS1$b
+    # zsh prints PROMPT_SP (PROMPT_EOL_MARK, spaces, CRs) before precmd runs: end the block before it
+    # (zero-width %{ %}; %? is the exit status). The D from precmd then finds no running command.
+    local e=$'%{\\e]133;D;%?;'"$__labdeck_k"$'\\a%}'
+    [[ \${PROMPT_EOL_MARK-%B%S%#%s%b} == "$e"* ]] || PROMPT_EOL_MARK=$e\${PROMPT_EOL_MARK-%B%S%#%s%b}
+  }
+  __labdeck_preexec() {
+    __labdeck_esc "\${1:-$3}"
+    builtin print -rn -- $'\\e]633;E;'"$__labdeck_r;$__labdeck_k"$'\\a\\e]133;C;'"$__labdeck_k"$'\\a'
+  }
+  __labdeck_install() {
+    precmd_functions=(__labdeck_status \${precmd_functions:#__labdeck_install} __labdeck_precmd)
+    preexec_functions+=(__labdeck_preexec)
+    __labdeck_st=0
+    __labdeck_precmd
+  }
+  typeset -ga precmd_functions
+  precmd_functions+=(__labdeck_install)
+fi
+`;

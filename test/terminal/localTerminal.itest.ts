@@ -1,0 +1,174 @@
+// Real bash and zsh through node-pty, with our injected hooks and the user's own rc files (a throwaway HOME).
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAsciicast } from '../../src/terminal/asciicast.js';
+import type { TerminalManager } from '../../src/terminal/terminalManager.js';
+import type { TerminalBlock, TerminalSession } from '../../src/terminal/types.js';
+import {
+  collect,
+  descendants,
+  isAlive,
+  makeTerminalHome,
+  newManager,
+  ready,
+  USER_PROMPT,
+  waitUntil,
+  type TerminalHome,
+} from '../support/terminal-harness.js';
+
+const zdotdirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('labdeck-zsh-'));
+
+describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
+  let home: TerminalHome;
+  let manager: TerminalManager;
+  let session: TerminalSession;
+  let out: { text(): string };
+  const blocks: TerminalBlock[] = [];
+  let zdotdirsBefore: string[];
+
+  beforeAll(async () => {
+    zdotdirsBefore = zdotdirs();
+    home = makeTerminalHome();
+    writeFileSync(
+      join(home.dir, 'hostile.txt'),
+      'x\x1b]133;C\x07\x1b]133;D;5;k=0000000000000000\x07\x1b]633;E;rm -rf /\x07y\n',
+    );
+    manager = newManager(home);
+    session = manager.createLocal({ shell, cols: 80, rows: 24, cwd: home.dir });
+    out = collect(session);
+    session.onBlock((b) => blocks.push(b));
+    await ready(session);
+  });
+
+  afterAll(() => {
+    manager?.dispose();
+    home?.remove();
+  });
+
+  const typeAndWait = async (line: string): Promise<TerminalBlock> => {
+    const n = blocks.length;
+    session.write(`${line}\r`);
+    await waitUntil(() => blocks.length > n, 10_000, `the block of ${line}`);
+    expect(blocks.length, `exactly one block from: ${line}`).toBe(n + 1);
+    return blocks[n] as TerminalBlock;
+  };
+
+  it('turns `echo hello; (exit 3)` typed by the user into one block: output hello, exit code 3', async () => {
+    const b = await typeAndWait('echo hello; (exit 3)');
+    expect(b).toMatchObject({ command: 'echo hello; (exit 3)', output: 'hello', exitCode: 3, cwd: home.dir });
+    expect(b.endedAt).toBeGreaterThanOrEqual(b.startedAt);
+  });
+
+  it('makes no block from a fake mark without the nonce, nor from `cat` of a hostile file', async () => {
+    const fake = await typeAndWait(`printf '\\e]133;D;0\\a'`);
+    expect(fake.exitCode).toBe(0);
+    const cat = await typeAndWait('cat hostile.txt; (exit 2)');
+    expect(cat).toMatchObject({ command: 'cat hostile.txt; (exit 2)', output: 'xy', exitCode: 2 });
+    // Let any block that a forged mark might have caused arrive: none does.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(blocks.filter((b) => b.exitCode === 5 || b.command.includes('rm -rf'))).toEqual([]);
+  });
+
+  it('keeps what the user sees: their prompt, their prompt hook, and none of our marks', async () => {
+    const b = await typeAndWait('echo "runs=$USER_HOOK_RUNS"');
+    expect(Number(/runs=(\d+)/.exec(b.output)?.[1])).toBeGreaterThan(0);
+    expect(out.text()).toContain(USER_PROMPT);
+    // Ours carry a 32-hex-digit nonce; the hostile file's fakes (16 zeros) pass through untouched.
+    expect(out.text()).not.toMatch(/k=[0-9a-f]{32}/);
+  });
+
+  it('reports the cwd after cd, and runs commands for lab steps with run()', async () => {
+    await typeAndWait('cd /tmp');
+    await waitUntil(() => session.info().cwd === '/tmp', 5_000, 'cwd /tmp');
+    const b = await session.run('printf "%s\\n" a b; ls -d /etc');
+    expect(b).toMatchObject({ output: 'a\nb\n/etc', exitCode: 0, cwd: '/tmp' });
+    const weird = await session.run(`printf '%s\\n' 'semi;colon \\back'`);
+    expect(weird.command).toBe(`printf '%s\\n' 'semi;colon \\back'`);
+    expect(weird.output).toBe('semi;colon \\back');
+  });
+
+  it('leaves no files: no temp dir remains and HOME holds only what the user had', async () => {
+    expect(zdotdirs().filter((d) => !zdotdirsBefore.includes(d))).toEqual([]);
+    expect(readdirSync(home.dir).sort()).toEqual(['.bashrc', '.zshrc', 'hostile.txt']);
+    expect(session.info()).toMatchObject({ shellIntegration: true, kind: 'local', cols: 80, rows: 24 });
+  });
+
+  it('records an asciicast with output, resize and command markers', async () => {
+    const file = join(home.dir, 'rec.cast');
+    await session.startRecording(file);
+    expect(session.info().recording).toBe(file);
+    await session.run('echo recorded');
+    session.resize(100, 30);
+    expect(await session.stopRecording()).toBe(file);
+    const cast = parseAsciicast(readFileSync(file, 'utf8'));
+    expect(cast.header).toMatchObject({ version: 2, width: 80, height: 24 });
+    const codes = cast.events.map((e) => e[1]);
+    expect(codes).toContain('o');
+    expect(cast.events.filter((e) => e[1] === 'm').map((e) => e[2])).toEqual(['$ echo recorded', 'exit 0']);
+    expect(cast.events.filter((e) => e[1] === 'r').map((e) => e[2])).toEqual(['100x30']);
+    expect(cast.events.filter((e) => e[1] === 'i')).toEqual([]);
+  });
+
+  it('exits with the status, then resize and write are harmless no-ops', async () => {
+    const exited = new Promise((r) => session.onExit(r));
+    session.write('exit 7\r');
+    await expect(exited).resolves.toEqual({ exitCode: 7, signal: null });
+    expect(() => session.resize(120, 40)).not.toThrow();
+    expect(() => session.write('ls\r')).not.toThrow();
+    await expect(session.run('ls')).rejects.toThrow(/exited/);
+    expect(session.info().exit).toEqual({ exitCode: 7, signal: null });
+  });
+});
+
+describe('several local terminals and their disposal', () => {
+  let home: TerminalHome;
+  beforeAll(() => {
+    home = makeTerminalHome();
+  });
+  afterAll(() => home?.remove());
+
+  it('runs bash and zsh side by side with their own blocks, and leaves no process after dispose', async () => {
+    const manager = newManager(home);
+    try {
+      const a = manager.createLocal({ shell: 'bash', cols: 80, rows: 24 });
+      const b = manager.createLocal({ shell: 'zsh', cols: 100, rows: 30 });
+      collect(a);
+      collect(b);
+      await Promise.all([ready(a), ready(b)]);
+      const [ra, rb] = await Promise.all([a.run('echo from-a'), b.run('echo from-b')]);
+      expect([ra.output, rb.output]).toEqual(['from-a', 'from-b']);
+      expect(manager.list().map((i) => i.shell)).toEqual(['bash', 'zsh']);
+      expect(manager.get(a.id)).toBe(a);
+      // A foreground job and a background job in each shell.
+      a.write('sleep 301 & sleep 302\r');
+      b.write('sleep 303 & sleep 304\r');
+      const shells = [a.info().pid, b.info().pid].filter((p): p is number => p !== null);
+      await waitUntil(() => shells.every((p) => descendants(p).length >= 2), 5_000, 'the sleeps to start');
+      const all = [...shells, ...shells.flatMap((p) => descendants(p))];
+      manager.dispose();
+      await waitUntil(() => all.every((p) => !isAlive(p)), 10_000, `processes ${all.join(', ')} to end`);
+    } finally {
+      manager.dispose();
+    }
+  });
+
+  it('says clearly when the shell or the directory does not exist', () => {
+    const manager = newManager(home);
+    try {
+      expect(() => manager.createLocal({ shell: 'bash', cwd: '/no/such/dir', cols: 80, rows: 24 })).toThrow(
+        /no such directory/,
+      );
+      expect(() => manager.createLocal({ shell: '/no/such/shell', cols: 80, rows: 24 })).toThrow(
+        /shell "\/no\/such\/shell" not found/,
+      );
+      expect(() => manager.createLocal({ shell: 'no-such-shell-xyz', cols: 80, rows: 24 })).toThrow(
+        /not found on PATH/,
+      );
+      expect(manager.list()).toEqual([]);
+    } finally {
+      manager.dispose();
+    }
+  });
+});
