@@ -1,0 +1,138 @@
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ApiFailure, ApiServer, EventHub, type Disposable, type Handlers } from './server.js';
+import { TerminalManager, type TerminalSession } from '../terminal/index.js';
+
+export interface BackendOptions {
+  readonly host: 'electron' | 'web';
+  readonly version: string;
+  /** Opens an http(s) URL in the user's browser; the host decides how. */
+  readonly openExternal: (url: string) => Promise<void>;
+  /** Where recordings and state go; default `$LABDECK_DATA_DIR`, else `$XDG_DATA_HOME/labdeck`. */
+  readonly dataDir?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface Backend extends Disposable {
+  readonly api: ApiServer;
+  readonly hub: EventHub;
+  readonly terminals: TerminalManager;
+}
+
+/** Only web links leave the app: no file:, javascript: or custom schemes. */
+export function isSafeExternalUrl(url: string): boolean {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LABDECK_DATA_DIR) return env.LABDECK_DATA_DIR;
+  const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(base, 'labdeck');
+}
+
+/** Wires the services to the API contract. Both hosts call this; nothing here knows which host it runs in. */
+export function createBackend(options: BackendOptions): Backend {
+  const hub = new EventHub();
+  const terminals = new TerminalManager();
+  const dataDir = options.dataDir ?? defaultDataDir();
+  const wired = new Map<string, Disposable[]>();
+
+  const session = (id: string): TerminalSession => {
+    const found = terminals.get(id);
+    if (!found)
+      throw new ApiFailure('terminal-not-found', `no terminal "${id}" (it may have been closed)`, id);
+    return found;
+  };
+
+  const wire = (s: TerminalSession): void => {
+    const id = s.id;
+    wired.set(id, [
+      s.onData((data) => {
+        hub.emit('terminal.data', { id, data });
+        // Nobody is watching (no renderer attached): acknowledge at once so the shell is never held back.
+        if (hub.listenerCount('terminal.data') === 0) s.acknowledge(data.length);
+      }),
+      s.onInfo((info) => hub.emit('terminal.info', info)),
+      s.onExit((exit) => hub.emit('terminal.exit', { id, exit })),
+      s.onBlock((block) => hub.emit('terminal.block', { id, block })),
+    ]);
+  };
+
+  const handlers: Handlers = {
+    'app.info': () => ({
+      name: 'LabDeck',
+      version: options.version,
+      host: options.host,
+      platform: process.platform,
+    }),
+    'app.openExternal': async ({ url }) => {
+      if (!isSafeExternalUrl(url))
+        throw new ApiFailure('link-refused', `only http and https links open, not ${url}`, url);
+      await options.openExternal(url);
+      return null;
+    },
+    'terminal.create': ({ cols, rows, cwd, shell }) => {
+      let s: TerminalSession;
+      try {
+        s = terminals.createLocal({ cols, rows, ...(cwd ? { cwd } : {}), ...(shell ? { shell } : {}) });
+      } catch (err) {
+        throw new ApiFailure('terminal-create-failed', (err as Error).message, shell ?? cwd);
+      }
+      wire(s);
+      return s.info();
+    },
+    'terminal.list': () => terminals.list(),
+    'terminal.write': ({ id, data }) => {
+      session(id).write(data);
+      return null;
+    },
+    'terminal.resize': ({ id, cols, rows }) => {
+      session(id).resize(cols, rows);
+      return null;
+    },
+    'terminal.ack': ({ id, chars }) => {
+      session(id).acknowledge(chars);
+      return null;
+    },
+    'terminal.kill': ({ id, signal }) => {
+      session(id).kill(signal);
+      return null;
+    },
+    'terminal.close': ({ id }) => {
+      session(id).dispose();
+      for (const d of wired.get(id) ?? []) d.dispose();
+      wired.delete(id);
+      return null;
+    },
+    'terminal.blocks': ({ id }) => [...session(id).blocks()],
+    'terminal.output': ({ id }) => ({ data: session(id).recentOutput() }),
+    'terminal.record': async ({ id, on }) => {
+      const s = session(id);
+      if (!on) return { file: await s.stopRecording() };
+      const dir = path.join(dataDir, 'recordings');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${id}.cast`);
+      await s.startRecording(file);
+      return { file };
+    },
+  };
+
+  const api = new ApiServer(handlers, hub, options.log);
+  return {
+    api,
+    hub,
+    terminals,
+    dispose: () => {
+      api.dispose();
+      for (const list of wired.values()) for (const d of list) d.dispose();
+      wired.clear();
+      terminals.dispose();
+    },
+  };
+}
