@@ -131,15 +131,24 @@ class Link {
 
   /** A session slot: resolves when fewer than maxSessions channels are open on this connection. */
   async acquireSession(): Promise<() => void> {
-    if (this.activeSessions >= this.maxSessions) await new Promise<void>((r) => this.sessionQueue.push(r));
+    while (this.activeSessions >= this.maxSessions) await new Promise<void>((r) => this.sessionQueue.push(r));
     this.activeSessions++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.activeSessions--;
-      this.sessionQueue.shift()?.();
+      for (const wake of this.sessionQueue.splice(0)) wake();
     };
+  }
+
+  /** Waits for one session to end (used when the server refuses a channel while others are open). */
+  sessionEnded(): Promise<void> {
+    return new Promise<void>((r) => this.sessionQueue.push(r));
+  }
+
+  get sessionsOpen(): number {
+    return this.activeSessions;
   }
 
   forwardOut(host: string, port: number): Promise<ClientChannel> {
@@ -209,6 +218,7 @@ export interface LocalForward extends Disposable {
  */
 export class SshConnectionFactory {
   private readonly links = new Map<string, Promise<Link>>();
+  private readonly resolved = new Map<string, Link>();
 
   constructor(private readonly deps: SshConnectionFactoryDeps) {}
 
@@ -225,7 +235,13 @@ export class SshConnectionFactory {
 
   /** Open connections (for tests and the UI's connection list). */
   get openConnectionCount(): number {
-    return this.links.size;
+    return this.resolved.size;
+  }
+
+  private forget(link: Link): void {
+    if (this.resolved.get(link.key) !== link) return;
+    this.resolved.delete(link.key);
+    this.links.delete(link.key);
   }
 
   /** @internal */
@@ -255,11 +271,7 @@ export class SshConnectionFactory {
   /** @internal */
   release(link: Link): void {
     if (--link.refs > 0) return;
-    const key = link.key;
-    const current = this.links.get(key);
-    void current?.then((l) => {
-      if (l === link && this.links.get(key) === current) this.links.delete(key);
-    });
+    this.forget(link);
     link.endedByUs = true;
     if (!link.closed)
       link.markClosed(new SshError('disposed', link.name, `connection to ${link.name} was closed`));
@@ -418,12 +430,9 @@ export class SshConnectionFactory {
           finish();
         });
       } else finish();
-      const key = link.key;
-      const current = this.links.get(key);
-      void current?.then((l) => {
-        if (l === link && this.links.get(key) === current) this.links.delete(key);
-      });
+      this.forget(link);
     });
+    this.resolved.set(key, link);
     this.log(`connected ${name}`);
     return link;
   }
@@ -728,6 +737,25 @@ export class SshConnection implements Disposable {
 
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const link = this.usable();
+    // sshd refuses sessions beyond its MaxSessions, and frees a slot a little after the channel closes:
+    // a refusal while other sessions are open means "wait for one to end and retry", not failure.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.execOnce(link, command, opts);
+      } catch (err) {
+        const retry =
+          err instanceof SshError &&
+          err.code === 'channel-failed' &&
+          /open failed/.test(err.message) &&
+          attempt < 20;
+        if (!retry || link.closed) throw err;
+        if (link.sessionsOpen > 0) await link.sessionEnded();
+        else await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+      }
+    }
+  }
+
+  private async execOnce(link: Link, command: string, opts: ExecOptions): Promise<ExecResult> {
     const release = await link.acquireSession();
     try {
       return await new Promise<ExecResult>((resolve, reject) => {
