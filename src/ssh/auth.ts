@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { utils, type AnyAuthMethod, type AuthenticationType, type ParsedKey } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type AuthenticationType, type ParsedKey } from 'ssh2';
+
+// ssh2 is CommonJS; its `utils` is not a statically detectable named export under Node's ESM loader.
+const { utils } = ssh2;
 import type { SshAuthMethod, SshHop } from './profile.js';
 
 /** What the UI answers. Secrets returned here are handed to ssh2 and never logged or stored. */

@@ -648,8 +648,10 @@ function proxyCommandToHops(
       return { kind: 'jump', jumps: [...sub.jumps, sub.hop] };
     }
   }
+  // A shell as the command would interpolate %h/%p into a script: refused, like shell syntax.
+  const shells = /^(sh|bash|dash|zsh|ksh|fish|busybox)$/;
   for (const a of argv) {
-    if (/^[|&;<>]+$/.test(a) || /[$`]/.test(a)) {
+    if (/^[|&;<>]+$/.test(a) || /[$`]/.test(a) || (a === argv[0] && shells.test(basename(a)))) {
       fatal.push(
         `${where}: ProxyCommand ${JSON.stringify(argv.join(' '))} uses shell syntax (${JSON.stringify(a)}); LabDeck runs a ProxyCommand as one process without a shell — use ProxyJump, or a plain command`,
       );

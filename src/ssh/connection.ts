@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket, createServer, type Server } from 'node:net';
 import { Duplex } from 'node:stream';
-import { Client, type AnyAuthMethod, type ClientChannel, type ConnectConfig, type ShellOptions } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type ClientChannel, type ConnectConfig, type ShellOptions } from 'ssh2';
 import { makeAuthHandler, type SshPrompts } from './auth.js';
 import { HostKeyChangedError, SshError } from './errors.js';
 import { fingerprintSha256, hostKeyFromBlob, type HostKey } from './hostKey.js';
 import { KnownHostsStore, knownKeyTypes, type HostKeyVerdict } from './knownHosts.js';
 import type { LocalForwardSpec, SshHop, SshProfile } from './profile.js';
+
+const { Client } = ssh2;
+type Client = InstanceType<typeof Client>;
 
 export interface Disposable {
   dispose(): void;
