@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +117,50 @@ describe('jump chains against real sshd', () => {
       conn.dispose();
     }
     expect(net.log(net.hop('node'))).toMatch(/Accepted publickey for root/);
+  });
+
+  it('authenticates with ed25519/ecdsa/rsa keys in OpenSSH and PEM formats, asking for passphrases', async () => {
+    const kinds = [
+      { name: 'ed25519-openssh-pass', args: ['-t', 'ed25519'], pass: 'pass-ed' },
+      { name: 'ecdsa-pem', args: ['-t', 'ecdsa', '-m', 'PEM'], pass: '' },
+      { name: 'rsa-pem-pass', args: ['-t', 'rsa', '-b', '2048', '-m', 'PEM'], pass: 'pass-rsa' },
+      { name: 'rsa-openssh', args: ['-t', 'rsa', '-b', '2048'], pass: '' },
+    ];
+    const authorized = readFileSync(net.authorizedKeys, 'utf8');
+    try {
+      for (const k of kinds) {
+        const file = join(net.dir, k.name);
+        execFileSync('ssh-keygen', ['-q', ...k.args, '-N', k.pass, '-C', k.name, '-f', file]);
+        appendFileSync(net.authorizedKeys, readFileSync(`${file}.pub`));
+      }
+      for (const k of kinds) {
+        const file = join(net.dir, k.name);
+        const asked: string[] = [];
+        const factory = new SshConnectionFactory({
+          prompts: {
+            ...batchPrompts,
+            passphrase: async (q) => {
+              asked.push(q.identityFile);
+              return k.pass;
+            },
+          },
+        });
+        const p = profile('bastion');
+        const conn = await factory.connect({
+          ...p,
+          target: { ...p.target, auth: [{ kind: 'publickey', identityFile: file }] },
+        });
+        try {
+          expect((await conn.exec('true')).code, k.name).toBe(0);
+        } finally {
+          conn.dispose();
+        }
+        expect(asked, k.name).toEqual(k.pass ? [file] : []);
+        expect(net.log(net.hop('bastion'))).toContain(`Accepted publickey for root`);
+      }
+    } finally {
+      writeFileSync(net.authorizedKeys, authorized);
+    }
   });
 
   it('authenticates with a password through the UI callback (throwaway user)', async () => {
