@@ -480,6 +480,7 @@ export class SshConnectionFactory {
         );
       case 'unknown': {
         const otherTypes = verdict.otherTypes.map((e) => e.key.type);
+        const notes = verdict.notes?.length ? ` Note: ${verdict.notes.join('; ')}.` : '';
         // With other key types known we never accept silently (OpenSSH warns there too).
         if (hop.hostKeyPolicy === 'accept-new' && otherTypes.length === 0) {
           await known.add(keyName, keyPort, key, hop.hashKnownHosts);
@@ -490,7 +491,7 @@ export class SshConnectionFactory {
           throw new SshError(
             'host-key-unknown',
             name,
-            `${name} is not in known_hosts (${key.type} ${fp}) and StrictHostKeyChecking is yes. Refusing to connect.`,
+            `${name} is not in known_hosts (${key.type} ${fp}) and StrictHostKeyChecking is yes. Refusing to connect.${notes}`,
           );
         const decision = await this.deps.prompts.hostKey({
           hop: name,

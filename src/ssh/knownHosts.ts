@@ -116,7 +116,12 @@ export type HostKeyVerdict =
   | { readonly status: 'revoked'; readonly entry: KnownHostsEntry }
   | { readonly status: 'changed'; readonly known: readonly KnownHostsEntry[] }
   /** No key of this type is known; `otherTypes` lists keys of other types known for the name (OpenSSH warns). */
-  | { readonly status: 'unknown'; readonly otherTypes: readonly KnownHostsEntry[] }
+  | {
+      readonly status: 'unknown';
+      readonly otherTypes: readonly KnownHostsEntry[];
+      /** e.g. @cert-authority lines that might have vouched for the host but are not supported. */
+      readonly notes?: readonly string[];
+    }
   /** The files could not be read or hold malformed lines: fail closed. */
   | { readonly status: 'unreadable'; readonly problems: readonly string[] };
 
@@ -194,9 +199,13 @@ export class KnownHostsStore {
   }
 
   async judge(host: string, port: number, key: HostKey): Promise<HostKeyVerdict> {
-    const { entries, fatal } = await this.load();
+    const { entries, problems, fatal } = await this.load();
     if (fatal.length > 0) return { status: 'unreadable', problems: fatal };
-    return judgeHostKey(entries, host, port, key);
+    const verdict = judgeHostKey(entries, host, port, key);
+    const notes = problems
+      .filter((p) => p.code === 'known-hosts-cert-authority-unsupported')
+      .map((p) => p.message);
+    return verdict.status === 'unknown' && notes.length > 0 ? { ...verdict, notes } : verdict;
   }
 
   /** Remembers a newly accepted key (appends one line to the first file). */
@@ -215,15 +224,17 @@ export class KnownHostsStore {
    * host (only those lines, in whichever file they are) and records the new key.
    */
   async replace(host: string, port: number, newKey: HostKey, old: readonly KnownHostsEntry[]): Promise<void> {
-    const byFile = new Map<string, Set<number>>();
-    for (const e of old) {
-      const set = byFile.get(e.file) ?? new Set<number>();
-      set.add(e.line);
-      byFile.set(e.file, set);
-    }
-    for (const [file, lines] of byFile) {
+    const byFile = new Map<string, KnownHostsEntry[]>();
+    for (const e of old) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
+    for (const [file, entries] of byFile) {
       const text = await readOrEmpty(file);
-      const kept = text.split('\n').filter((_, i) => !lines.has(i + 1));
+      const all = text.split('\n');
+      // Only the very lines the refusal showed: if the file moved on since, stop and let the user look again.
+      for (const e of entries)
+        if (all[e.line - 1]?.replace(/\r$/, '') !== e.text)
+          throw new Error(`${file}:${e.line} changed since the host key was refused; check the host again`);
+      const lines = new Set(entries.map((e) => e.line));
+      const kept = all.filter((_, i) => !lines.has(i + 1));
       await writeFileAtomic(file, kept.join('\n'), { mode: 0o600 });
     }
     await this.add(host, port, newKey);
