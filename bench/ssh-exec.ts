@@ -10,6 +10,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SshConnectionFactory, batchPrompts, defaultSshConfigEnv, resolveProfile } from '../src/ssh/index.js';
@@ -79,6 +80,7 @@ try {
   const conn = await factory.connect(profile);
   const warmOurs: number[] = [];
   const warmSsh: number[] = [];
+  const channelRtt: number[] = [];
   try {
     await conn.exec('true');
     await runSsh([...ssh, '-S', control, 'node', 'true']);
@@ -88,6 +90,14 @@ try {
       warmOurs.push(performance.now() - t0);
       warmSsh.push(await runSsh([...ssh, '-S', control, 'node', 'true']));
     }
+    // For reading the numbers: a channel round trip on the held connection with no process on the far side
+    // (direct-tcpip open to the node's own sshd, then close). exec adds sshd's fork+exec of the command.
+    for (let i = 0; i < rounds * 2; i++) {
+      const t0 = performance.now();
+      const ch = await conn.forwardOut('127.0.0.1', 22);
+      channelRtt.push(performance.now() - t0);
+      ch.close();
+    }
   } finally {
     conn.dispose();
     spawnSync('ssh', [...ssh, '-S', control, '-O', 'exit', 'node'], { timeout: 10_000 });
@@ -96,11 +106,15 @@ try {
   const fmt = (x: number): string => `${x.toFixed(1)} ms`;
   const cold = median(coldOurs) / median(coldSsh);
   const warm = median(warmOurs) / median(warmSsh);
+  console.log(`machine load average (1 min): ${loadavg()[0]?.toFixed(2)} on ${cpus().length} cores`);
   console.log(
     `ssh-exec through one jump (median of ${rounds} cold, ${rounds * 2} warm; KEX curve25519-sha256, ssh-ed25519 host keys)`,
   );
   console.log(
     `cold  labdeck ${fmt(median(coldOurs))}  openssh -J ${fmt(median(coldSsh))}  ratio ${cold.toFixed(2)}  (goal ≤ 0.6)`,
+  );
+  console.log(
+    `chan  labdeck channel open on the held connection ${fmt(median(channelRtt))} (no remote process)`,
   );
   console.log(
     `warm  labdeck ${fmt(median(warmOurs))}  openssh ControlMaster ${fmt(median(warmSsh))}  ratio ${warm.toFixed(2)}  (goal ≤ 0.5)`,

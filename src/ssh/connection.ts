@@ -94,6 +94,8 @@ class Link {
   inheritedReason: SshError | undefined;
   lastError: Error | undefined;
   endedByUs = false;
+  /** What the key exchange settled on (ssh2 'handshake'), for diagnostics and tests. */
+  negotiated: { kex: string; serverHostKey: string; cipher: string } | undefined;
 
   constructor(
     readonly key: string,
@@ -395,6 +397,9 @@ export class SshConnectionFactory {
                 new SshError('closed-by-remote', name, `connection to ${name} closed by remote during setup`),
             );
           }
+        });
+        client.on('handshake', (n) => {
+          link.negotiated = { kex: n.kex, serverHostKey: n.serverHostKey, cipher: n.cs.cipher };
         });
         client.on('ready', () => {
           settled = true;
@@ -702,6 +707,14 @@ export class SshConnection implements Disposable {
 
   get closeReason(): SshError | undefined {
     return this.link.closed;
+  }
+
+  /** Per hop, outermost first: the algorithms each key exchange settled on. */
+  get negotiated(): { hop: string; kex: string; serverHostKey: string; cipher: string }[] {
+    const out: { hop: string; kex: string; serverHostKey: string; cipher: string }[] = [];
+    for (let l: Link | undefined = this.link; l; l = l.parent)
+      if (l.negotiated) out.unshift({ hop: l.name, ...l.negotiated });
+    return out;
   }
 
   get isOpen(): boolean {

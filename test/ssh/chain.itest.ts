@@ -62,6 +62,11 @@ describe('jump chains against real sshd', () => {
       expect(r.stdout.toString()).toBe('out\n1\n');
       expect(r.stderr.toString()).toBe('err\n');
       expect(r.code).toBe(7);
+      // Every hop settled on curve25519-sha256 and the ed25519 host key; no group-exchange on the default path.
+      expect(conn.negotiated.map((n) => `${n.kex} ${n.serverHostKey}`)).toEqual([
+        'curve25519-sha256 ssh-ed25519',
+        'curve25519-sha256 ssh-ed25519',
+      ]);
     } finally {
       conn.dispose();
     }

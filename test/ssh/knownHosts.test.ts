@@ -12,6 +12,7 @@ import {
   knownKeyTypes,
   parseKnownHosts,
   type HostKey,
+  kexAlgorithms,
 } from '../../src/ssh/index.js';
 
 // Fixtures: test/fixtures/ssh/known_hosts (real ssh-keygen keys, `ssh-keygen -H` hashing; see SOURCE.md there).
@@ -140,5 +141,12 @@ describe('known_hosts details', () => {
     expect(after).not.toContain(expect.stringContaining(key('old_ed25519').blob.toString('base64')));
     expect(after.at(-2)).toBe(formatKnownHostsLine('web.example', 22, key('web_ed25519'), false));
     expect((await store.judge('web.example', 22, key('web_ed25519'))).status).toBe('trusted');
+  });
+});
+
+describe('algorithms', () => {
+  it('prefers curve25519-sha256 and never offers a group-exchange KEX', () => {
+    expect(kexAlgorithms[0]).toBe('curve25519-sha256');
+    expect(kexAlgorithms.some((k) => k.includes('group-exchange'))).toBe(false);
   });
 });
