@@ -533,7 +533,12 @@ function resolveChain(
 
   // ProxyJump wins over ProxyCommand when both are given (whichever comes first in OpenSSH; we take ProxyJump).
   const proxyJump = first('proxyjump');
-  const proxyCommand = s.get('proxycommand')?.values;
+  let proxyCommand = s.get('proxycommand')?.values;
+  // From the command line (-o ProxyCommand=...) the value is one string: tokenize it as a config line would be.
+  if (proxyCommand?.length === 1 && /\s/.test(proxyCommand[0] as string)) {
+    const line = SSHConfig.parse(`ProxyCommand ${proxyCommand[0] as string}`)[0];
+    if (line?.type === LineType.DIRECTIVE) proxyCommand = valuesOf(line.value);
+  }
   let jumps: SshHop[] = [];
   if (proxyJump !== undefined && proxyJump.toLowerCase() !== 'none') {
     const list = proxyJump.split(',').map((x) => x.trim());

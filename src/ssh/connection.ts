@@ -356,7 +356,7 @@ export class SshConnectionFactory {
       if (agentSock) {
         config.agent = agentSock;
         config.agentForward = true;
-      }
+      } else this.log(`ForwardAgent is set for ${name} but there is no agent (SSH_AUTH_SOCK is not set)`);
     }
     const link = new Link(
       key,
@@ -429,10 +429,10 @@ export class SshConnectionFactory {
           );
         link.markClosed(new SshError('closed-by-remote', name, `connection to ${name} closed by remote`));
       };
-      // When a hop freezes, the hops behind it may notice first; give the parent one keepalive interval
-      // to report, so the message names the hop that actually died.
-      if (link.parent && !link.parent.closed && !link.inheritedReason) {
-        const timer = setTimeout(finish, link.parent.hop.keepalive.intervalMs * 2);
+      // When a hop freezes, the hops behind it may time out first; give the parent one keepalive interval
+      // to report, so the message names the hop that actually died. A clean close is reported at once.
+      if (err?.level === 'client-timeout' && link.parent && !link.parent.closed && !link.inheritedReason) {
+        const timer = setTimeout(finish, link.parent.hop.keepalive.intervalMs);
         link.parent.onClose(() => {
           clearTimeout(timer);
           finish();

@@ -104,6 +104,26 @@ describe('jump chains against real sshd', () => {
     }
   });
 
+  it('runs any other ProxyCommand as a local process whose stdio is the transport', async () => {
+    const factory = new SshConnectionFactory({ prompts: batchPrompts });
+    const p = profile('bastion', [['proxycommand', 'nc %h %p']]);
+    expect(p.target.transport).toEqual({ kind: 'command', argv: ['nc', net.hop('bastion').ip, '22'] });
+    const conn = await factory.connect(p);
+    try {
+      expect((await conn.exec('echo via-nc')).stdout.toString()).toBe('via-nc\n');
+      // The same transport carries the next hop.
+      const node = await factory.connect({ ...profile('node'), jumps: [p.target] });
+      try {
+        expect((await node.exec('hostname -I')).stdout.toString()).toContain('10.201.0.2');
+      } finally {
+        node.dispose();
+      }
+    } finally {
+      conn.dispose();
+    }
+    expect(factory.openConnectionCount).toBe(0);
+  });
+
   it('authenticates with the agent only (no key file)', async () => {
     const factory = new SshConnectionFactory({ prompts: batchPrompts });
     const base = profile('node', [['identitiesonly', 'no']]);
