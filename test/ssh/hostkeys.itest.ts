@@ -89,6 +89,27 @@ describe('host keys on every hop (real sshd)', () => {
     }
   });
 
+  it('accept-new remembers an unknown key without asking (hashed when HashKnownHosts is yes)', async () => {
+    writeFileSync(knownHosts, net.knownHostsFor(['bastion']));
+    const cfg = readFileSync(configFile, 'utf8');
+    writeFileSync(
+      configFile,
+      cfg.replace('  StrictHostKeyChecking yes', '  StrictHostKeyChecking accept-new\n  HashKnownHosts yes'),
+    );
+    try {
+      const prompts = { ...batchPrompts, hostKey: async () => 'reject' as const };
+      expect(await tryConnect(prompts)).toBe(true);
+      const lines = readFileSync(knownHosts, 'utf8').split('\n');
+      expect(lines[0]).toBe(net.knownHostsFor(['bastion']).trim());
+      expect(lines[1]).toMatch(/^\|1\|\S+\|\S+ ssh-ed25519 /);
+      // OpenSSH reads what we wrote.
+      writeFileSync(configFile, cfg);
+      expect(openssh()).toBe(true);
+    } finally {
+      writeFileSync(configFile, cfg);
+    }
+  });
+
   it('refuses a changed key on the second hop: named, no authentication attempt, known_hosts untouched; replace key works', async () => {
     writeFileSync(knownHosts, net.knownHostsFor(['bastion', 'node']));
     const oldFp = fp(pubKeyOf(net.hop('node').hostKeyFile));
