@@ -689,6 +689,7 @@ function tcpConnect(hop: SshHop, name: string): Promise<Socket> {
 export class SshConnection implements Disposable {
   private disposed = false;
   private readonly closeListeners = new Set<(reason: SshError) => void>();
+  private readonly reconnectListeners = new Set<() => void>();
   private readonly localForwards = new Set<LocalForwardImpl>();
   private linkSub: Disposable;
 
@@ -740,6 +741,14 @@ export class SshConnection implements Disposable {
     this.link = fresh;
     this.linkSub = fresh.onClose((r) => this.emitClose(r));
     this.factory.release(old);
+    // Shells are not restored here: their owners (terminal sessions) open new ones; no command is re-run.
+    for (const l of [...this.reconnectListeners]) l();
+  }
+
+  /** After a successful `reconnect()`: the cue for terminals to open a fresh shell on the new chain. */
+  onReconnect(listener: () => void): Disposable {
+    this.reconnectListeners.add(listener);
+    return { dispose: () => this.reconnectListeners.delete(listener) };
   }
 
   private usable(): Link {
@@ -870,6 +879,7 @@ export class SshConnection implements Disposable {
     this.disposed = true;
     this.linkSub.dispose();
     this.closeListeners.clear();
+    this.reconnectListeners.clear();
     this.factory.release(this.link);
   }
 }

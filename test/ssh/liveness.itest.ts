@@ -3,6 +3,7 @@ import { createServer, connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  HostKeyChangedError,
   SshConnectionFactory,
   batchPrompts,
   defaultSshConfigEnv,
@@ -94,8 +95,19 @@ describe('liveness through a bastion (real sshd)', () => {
       await expect(conn.exec('true')).rejects.toThrow(/bastion/);
       expect(fwd.info().state).toBe('listening');
 
-      await net.restartSshd(net.hop('bastion'));
+      // Reconnect verifies keys again: the bastion came back with a different key → refused, named.
+      await net.rekey(net.hop('bastion'));
+      const refused = await conn.reconnect().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(HostKeyChangedError);
+      expect((refused as HostKeyChangedError).hop).toMatch(/^bastion /);
+      await factory.replaceHostKey(refused as HostKeyChangedError);
+      let reconnected = 0;
+      conn.onReconnect(() => reconnected++);
       await conn.reconnect();
+      expect(reconnected).toBe(1);
       expect((await conn.exec('echo back')).stdout.toString()).toBe('back\n');
       expect(await banner(freePort)).toMatch(/^SSH-2\.0-OpenSSH/);
 
