@@ -47,6 +47,37 @@ describe('labdeck ssh (real sshd)', () => {
     expect(r.code).toBe(0);
   });
 
+  it('opens an interactive shell with a PTY when run in a terminal, exit code passed through', async () => {
+    const pty = await import('node-pty');
+    const term = pty.spawn('npx', ['tsx', 'src/cli/run.ts', 'ssh', '-F', configFile, 'node'], {
+      cols: 100,
+      rows: 30,
+      cwd: join(import.meta.dirname, '../..'),
+      env: { ...process.env, TERM: 'xterm-256color' } as Record<string, string>,
+    });
+    let out = '';
+    term.onData((d) => (out += d));
+    const code = await new Promise<number>((resolve) => {
+      const timer = setTimeout(() => term.kill(), 60_000);
+      let sent = false;
+      const poll = setInterval(() => {
+        // Wait for the remote prompt, then type.
+        if (!sent && /[#$] $/.test(out)) {
+          sent = true;
+          term.write('echo "answer $((6*7))"; stty size; exit 5\r');
+        }
+      }, 50);
+      term.onExit((e) => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        resolve(e.exitCode);
+      });
+    });
+    expect(out).toContain('answer 42');
+    expect(out).toMatch(/30 100/);
+    expect(code).toBe(5);
+  });
+
   it('exits 255 with a named refusal when a hop is unknown and there is no terminal to ask', () => {
     writeFileSync(knownHosts, net.knownHostsFor(['bastion']));
     const r = labdeck(['-F', configFile, 'node', '--', 'true']);
