@@ -96,21 +96,33 @@ const REQUIRED_TOOLS = [
   'mount',
 ];
 
+export interface HostCheck {
+  readonly platform: string;
+  readonly uid: number | undefined;
+  readonly which: (tool: string) => string | undefined;
+}
+
+const THIS_HOST: HostCheck = {
+  platform: process.platform,
+  uid: typeof process.getuid === 'function' ? process.getuid() : undefined,
+  which,
+};
+
 /** Everything that must hold before we touch the machine; each problem is a full sentence with advice. */
-export function preflight(): SandboxError | undefined {
-  if (process.platform !== 'linux') {
+export function preflight(host: HostCheck = THIS_HOST): SandboxError | undefined {
+  if (host.platform !== 'linux') {
     return new SandboxError(
-      `labdeck sandbox needs root on Linux (network namespaces, veth pairs, iptables); this is ${process.platform}. Nothing was changed.`,
+      `labdeck sandbox needs root on Linux (network namespaces, veth pairs, iptables); this is ${host.platform}. Nothing was changed.`,
       'not-linux',
     );
   }
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+  if (host.uid !== 0) {
     return new SandboxError(
       'labdeck sandbox needs root on Linux: it creates network namespaces, veth pairs and iptables rules. Run it with sudo. Nothing was changed.',
       'not-root',
     );
   }
-  const missing = REQUIRED_TOOLS.filter((t) => !which(t));
+  const missing = REQUIRED_TOOLS.filter((t) => !host.which(t));
   if (missing.length) {
     return new SandboxError(
       `labdeck sandbox needs ${missing.join(', ')} (Debian packages: iproute2, openssh-server, openssh-client, iptables, util-linux, mount). Install them and try again. Nothing was changed.`,
