@@ -151,17 +151,8 @@ export function kubeProxyRestoreText(
   opts: KubeProxyRulesOptions = {},
 ): string {
   const p = kubeProxySyncParts(services, opts);
-  return [
-    '*filter',
-    ...p.filterChains,
-    ...p.filterRules,
-    'COMMIT',
-    '*nat',
-    ...p.natChains,
-    ...p.natRules,
-    'COMMIT',
-    '',
-  ].join('\n');
+  const block = (lines: readonly string[]): string => (lines.length ? `${lines.join('\n')}\n` : '');
+  return `*filter\n${block(p.filterChains)}${block(p.filterRules)}COMMIT\n*nat\n${block(p.natChains)}${block(p.natRules)}COMMIT\n`;
 }
 
 /** The four buffers of one sync (chain lines and rules per table), without table headers. */
@@ -217,6 +208,7 @@ export function kubeProxySyncParts(
     const hasEndpoints = endpoints.length > 0;
     const nodePort = svc.nodePort ?? 0;
     const usesExternal = hasEndpoints && nodePort !== 0;
+    const nameComment = comment(name);
     const clusterIPMatch = `-m comment --comment "${name} cluster IP" -m ${proto} -p ${proto} -d ${svc.clusterIP} --dport ${svc.port}`;
 
     // Capture the clusterIP.
@@ -232,7 +224,7 @@ export function kubeProxySyncParts(
     if (nodePort !== 0) {
       if (hasEndpoints) {
         natRules.push(
-          `-A KUBE-NODEPORTS -m comment --comment ${comment(name)} -m ${proto} -p ${proto} --dport ${nodePort} -j ${extChain}`,
+          `-A KUBE-NODEPORTS -m comment --comment ${nameComment} -m ${proto} -p ${proto} --dport ${nodePort} -j ${extChain}`,
         );
       } else {
         filterRules.push(
@@ -279,7 +271,7 @@ export function kubeProxySyncParts(
       const ep = endpoints[i]!;
       const sep = sepChains[i]!;
       natChains.push(`:${sep} - [0:0]`);
-      const head = largeClusterMode ? `-A ${sep}` : `-A ${sep} -m comment --comment ${comment(name)}`;
+      const head = largeClusterMode ? `-A ${sep}` : `-A ${sep} -m comment --comment ${nameComment}`;
       natRules.push(`${head} -s ${ep.ip} -j KUBE-MARK-MASQ`);
       natRules.push(`${head} -m ${proto} -p ${proto} -j DNAT --to-destination ${endpointString(ep)}`);
     }
