@@ -37,7 +37,7 @@ function sandboxFor(
 
 function fail(err: unknown): void {
   const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`labdeck sandbox: ${msg}\n`);
+  process.stderr.write(msg.startsWith('labdeck sandbox') ? `${msg}\n` : `labdeck sandbox: ${msg}\n`);
   process.exitCode =
     err instanceof SandboxError && (err.code === 'not-root' || err.code === 'not-linux') ? 3 : 1;
 }
