@@ -353,6 +353,9 @@ export function clusterObjects(
   const endpointslices: KubeObject[] = [];
   for (const s of plan.services) {
     const port = { ...(s.portName ? { name: s.portName } : {}), port: s.targetPort, protocol: 'TCP' };
+    // EndpointSlice ports are pointers upstream; the controller always sets name, "" for an unnamed port
+    // (kubectl describe dereferences it).
+    const slicePort = { name: s.portName, protocol: 'TCP', port: s.targetPort };
     const labels: Record<string, string> = s.selector
       ? { run: 'kuard' }
       : { 'endpointslice.kubernetes.io/skip-mirror': 'true' };
@@ -372,7 +375,7 @@ export function clusterObjects(
         endpoints: [
           { addresses: [plan.apiServer.ip], conditions: { ready: true, serving: true, terminating: false } },
         ],
-        ports: [port],
+        ports: [slicePort],
       });
       continue;
     }
@@ -431,7 +434,7 @@ export function clusterObjects(
         nodeName: p.node,
         targetRef: targetRef(p),
       })),
-      ports: [port],
+      ports: [slicePort],
     });
   }
 

@@ -59,6 +59,27 @@ describe('labdeck sandbox (real sshd, netns, iptables, kubectl)', () => {
     }
   });
 
+  it('answers kubectl for every resource kind it serves, including describe', async () => {
+    const r = await ssh(
+      h,
+      'master',
+      'kubectl get nodes -o wide && kubectl get svc -o wide && kubectl get endpoints && kubectl get endpointslices && kubectl get ns && kubectl describe svc kuard',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE\s+KERNEL-VERSION\s+CONTAINER-RUNTIME$/m,
+    );
+    expect(r.stdout).toMatch(/^master\s+Ready\s+control-plane\s+\S+\s+v1\.32\.0\s+10\.0\.8\.10\s/m);
+    expect(r.stdout).toMatch(
+      /^kuard\s+NodePort\s+10\.97\.169\.67\s+<none>\s+80:31986\/TCP\s+\S+\s+run=kuard$/m,
+    );
+    expect(r.stdout).toMatch(
+      /^kuard\s+(192\.168\.\d+\.\d+:8080,){2}192\.168\.\d+\.\d+:8080 \+ 7 more\.\.\.\s+\S+$/m,
+    );
+    expect(r.stdout).toMatch(/^Endpoints:\s+192\.168\./m);
+  });
+
   it('has kube-proxy chains on two nodes that agree, with one KUBE-SEP per kuard pod', async () => {
     const kuard = h.sandbox.plan.services.find((s) => s.name === 'kuard')!;
     const svcChain = serviceChainName({ namespace: 'default', name: 'kuard', portName: '', protocol: 'TCP' });

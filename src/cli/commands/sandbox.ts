@@ -150,7 +150,9 @@ export function registerSandbox(program: Command): void {
       if (!isFaultName(fault)) throw new Error(`unknown fault "${fault}"; one of: ${FAULTS.join(', ')}`);
       if (state !== 'on' && state !== 'off') throw new Error(`state must be on or off, not "${state}"`);
       await sandboxFor(opts).fault(fault, state === 'on');
-      process.stdout.write(`fault ${fault} is ${state}: ${FAULT_DESCRIPTIONS[fault]}\n`);
+      process.stdout.write(
+        state === 'on' ? `fault ${fault} is on: ${FAULT_DESCRIPTIONS[fault]}\n` : `fault ${fault} is off\n`,
+      );
     } catch (err) {
       fail(err);
     }
