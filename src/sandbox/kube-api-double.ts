@@ -1,0 +1,842 @@
+/**
+ * A Kubernetes API server **test double** for the sandbox (not a real API server): enough of the REST surface for
+ * the real `kubectl` and `@kubernetes/client-node` to list, get and watch namespaces, nodes, pods, services,
+ * endpoints and discovery.k8s.io/v1 endpointslices.
+ *
+ * - Discovery: legacy `/api`, `/apis`, `/api/v1`, `/apis/discovery.k8s.io/v1` (kubectl falls back to these when the
+ *   aggregated-discovery content type is not offered). No OpenAPI: `kubectl get` does not need it.
+ * - Lists sorted by namespace/name like etcd returns them, `metadata.resourceVersion` from one global counter.
+ * - Tables (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`) with the columns, priorities and cell
+ *   formatting of kubernetes `pkg/printers/internalversion/printers.go`, so `kubectl get -o wide` prints what it
+ *   prints against a real cluster.
+ * - `watch=1` with resourceVersion (history replay), `allowWatchBookmarks` (periodic BOOKMARK events),
+ *   `timeoutSeconds`, and 410 Gone: `expire()` compacts history; watches then get an ERROR event with a
+ *   Status of code 410 / reason Expired, and lists or watches from older versions are refused the same way.
+ * - State comes from the caller (`update(objects)`), which derives it from the real sandbox topology.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { ClusterObjects, KubeObject } from './cluster-state.js';
+
+type ResourceName = keyof ClusterObjects;
+
+interface ResourceInfo {
+  readonly name: ResourceName;
+  readonly singular: string;
+  readonly kind: string;
+  readonly group: '' | 'discovery.k8s.io';
+  readonly namespaced: boolean;
+  readonly shortNames?: readonly string[];
+  readonly categories?: readonly string[];
+}
+
+const RESOURCES: readonly ResourceInfo[] = [
+  {
+    name: 'namespaces',
+    singular: 'namespace',
+    kind: 'Namespace',
+    group: '',
+    namespaced: false,
+    shortNames: ['ns'],
+  },
+  { name: 'nodes', singular: 'node', kind: 'Node', group: '', namespaced: false, shortNames: ['no'] },
+  {
+    name: 'pods',
+    singular: 'pod',
+    kind: 'Pod',
+    group: '',
+    namespaced: true,
+    shortNames: ['po'],
+    categories: ['all'],
+  },
+  {
+    name: 'services',
+    singular: 'service',
+    kind: 'Service',
+    group: '',
+    namespaced: true,
+    shortNames: ['svc'],
+    categories: ['all'],
+  },
+  {
+    name: 'endpoints',
+    singular: 'endpoints',
+    kind: 'Endpoints',
+    group: '',
+    namespaced: true,
+    shortNames: ['ep'],
+  },
+  {
+    name: 'endpointslices',
+    singular: 'endpointslice',
+    kind: 'EndpointSlice',
+    group: 'discovery.k8s.io',
+    namespaced: true,
+  },
+];
+
+const READ_VERBS = ['get', 'list', 'watch'];
+
+interface Stored {
+  readonly obj: KubeObject;
+  readonly rv: number;
+  readonly json: string;
+}
+
+interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly resource: ResourceName;
+  readonly rv: number;
+  readonly obj: KubeObject;
+}
+
+interface OpenWatch {
+  readonly resource: ResourceName;
+  readonly filter: (o: KubeObject) => boolean;
+  readonly res: ServerResponse;
+  readonly close: () => void;
+}
+
+export interface KubeApiDoubleOptions {
+  /** Clock for Age columns (injected for tests). */
+  readonly now?: () => Date;
+  readonly bookmarkIntervalMs?: number;
+  /** Address clients see in `/api` serverAddressByClientCIDRs. */
+  readonly serverAddress?: string;
+}
+
+export class KubeApiDouble {
+  private rv = 0;
+  /** Oldest resourceVersion still served; older ones get 410 Gone. */
+  private compactedRv = 0;
+  private readonly store = new Map<ResourceName, Map<string, Stored>>();
+  private history: WatchEvent[] = [];
+  private readonly watches = new Set<OpenWatch>();
+  private server: Server | undefined;
+  private readonly now: () => Date;
+  private readonly bookmarkIntervalMs: number;
+
+  constructor(private readonly options: KubeApiDoubleOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+    this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 10_000;
+    for (const r of RESOURCES) this.store.set(r.name, new Map());
+  }
+
+  get resourceVersion(): number {
+    return this.rv;
+  }
+
+  /** Replace the state; changed objects get a new resourceVersion and open watches get the events. */
+  update(objects: ClusterObjects): void {
+    for (const r of RESOURCES) {
+      const current = this.store.get(r.name)!;
+      const seen = new Set<string>();
+      for (const obj of objects[r.name]) {
+        const key = objectKey(obj);
+        seen.add(key);
+        const json = JSON.stringify(obj);
+        const prev = current.get(key);
+        if (prev && prev.json === json) continue;
+        const rv = ++this.rv;
+        current.set(key, { obj, rv, json });
+        this.emit({ type: prev ? 'MODIFIED' : 'ADDED', resource: r.name, rv, obj });
+      }
+      for (const [key, prev] of [...current]) {
+        if (seen.has(key)) continue;
+        current.delete(key);
+        const rv = ++this.rv;
+        this.emit({ type: 'DELETED', resource: r.name, rv, obj: prev.obj });
+      }
+    }
+  }
+
+  /** Inject 410 Gone: forget history up to now and end every open watch with an Expired error. */
+  expire(): void {
+    this.compactedRv = this.rv;
+    this.history = [];
+    for (const w of [...this.watches]) {
+      writeEvent(w.res, { type: 'ERROR', object: goneStatus(0, this.compactedRv) });
+      w.close();
+    }
+  }
+
+  async listen(host: string, port: number): Promise<Server> {
+    const server = createServer((req, res) => this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    return server;
+  }
+
+  async close(): Promise<void> {
+    for (const w of [...this.watches]) w.close();
+    const s = this.server;
+    this.server = undefined;
+    if (s) {
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.route(req, res);
+    } catch (err) {
+      sendStatus(
+        res,
+        500,
+        'InternalError',
+        `kube-api double: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://double');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (path === '/labdeck-double/expire' && req.method === 'POST') {
+      this.expire();
+      return sendJson(res, 200, { expiredUpTo: this.compactedRv });
+    }
+    if (req.method !== 'GET')
+      return sendStatus(res, 405, 'MethodNotAllowed', `the kube-api double is read-only`);
+    if (path === '/version') return sendJson(res, 200, VERSION);
+    if (path === '/healthz' || path === '/readyz' || path === '/livez') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return void res.end('ok');
+    }
+    if (path === '/api') {
+      return sendJson(res, 200, {
+        kind: 'APIVersions',
+        versions: ['v1'],
+        serverAddressByClientCIDRs: [
+          { clientCIDR: '0.0.0.0/0', serverAddress: this.options.serverAddress ?? '' },
+        ],
+      });
+    }
+    if (path === '/apis') {
+      const gv = { groupVersion: 'discovery.k8s.io/v1', version: 'v1' };
+      return sendJson(res, 200, {
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: [{ name: 'discovery.k8s.io', versions: [gv], preferredVersion: gv }],
+      });
+    }
+    if (path === '/api/v1') return sendJson(res, 200, resourceList('v1', ''));
+    if (path === '/apis/discovery.k8s.io') {
+      const gv = { groupVersion: 'discovery.k8s.io/v1', version: 'v1' };
+      return sendJson(res, 200, {
+        kind: 'APIGroup',
+        apiVersion: 'v1',
+        name: 'discovery.k8s.io',
+        versions: [gv],
+        preferredVersion: gv,
+      });
+    }
+    if (path === '/apis/discovery.k8s.io/v1')
+      return sendJson(res, 200, resourceList('discovery.k8s.io/v1', 'discovery.k8s.io'));
+
+    const m =
+      /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?([a-z]+)(?:\/([^/]+))?$/.exec(path) ??
+      /^\/apis\/discovery\.k8s\.io\/v1\/(?:namespaces\/([^/]+)\/)?([a-z]+)(?:\/([^/]+))?$/.exec(path);
+    if (!m) return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
+    const group = path.startsWith('/apis/') ? 'discovery.k8s.io' : '';
+    const [, ns, resName, name] = m as unknown as [string, string | undefined, string, string | undefined];
+    const info = RESOURCES.find((r) => r.name === resName && r.group === group);
+    if (!info) {
+      return sendStatus(
+        res,
+        404,
+        'NotFound',
+        `the server could not find the requested resource (${resName})`,
+      );
+    }
+    if (ns !== undefined && !info.namespaced) {
+      return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
+    }
+    const q = url.searchParams;
+    const watch = q.get('watch') === '1' || q.get('watch') === 'true';
+    const filter = makeFilter(ns, q.get('labelSelector'), q.get('fieldSelector'), watch ? name : undefined);
+    if (name !== undefined && !watch) return this.get(req, res, info, ns, name);
+    if (watch) return this.watch(req, res, info, filter, q);
+    return this.list(req, res, info, filter, q);
+  }
+
+  private items(info: ResourceInfo, filter: (o: KubeObject) => boolean): Stored[] {
+    return [...this.store.get(info.name)!.values()]
+      .filter((s) => filter(s.obj))
+      .sort((a, b) => cmp(objectKey(a.obj), objectKey(b.obj)));
+  }
+
+  private get(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: ResourceInfo,
+    ns: string | undefined,
+    name: string,
+  ): void {
+    const s = this.store.get(info.name)!.get(ns ? `${ns}/${name}` : name);
+    if (!s) {
+      return sendStatus(
+        res,
+        404,
+        'NotFound',
+        `${info.name}${info.group ? `.${info.group}` : ''} "${name}" not found`,
+        {
+          name,
+          kind: info.name,
+          ...(info.group ? { group: info.group } : {}),
+        },
+      );
+    }
+    if (wantsTable(req)) return sendJson(res, 200, this.table(info, [s], req));
+    sendJson(res, 200, withMeta(s, info, true));
+  }
+
+  private list(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: ResourceInfo,
+    filter: (o: KubeObject) => boolean,
+    q: URLSearchParams,
+  ): void {
+    const fromRv = q.get('resourceVersion');
+    if (q.get('resourceVersionMatch') === 'Exact' && fromRv && Number(fromRv) < this.compactedRv) {
+      return sendJson(res, 410, goneStatus(Number(fromRv), this.compactedRv));
+    }
+    const items = this.items(info, filter);
+    if (wantsTable(req)) return sendJson(res, 200, this.table(info, items, req));
+    sendJson(res, 200, {
+      kind: `${info.kind}List`,
+      apiVersion: info.group ? `${info.group}/v1` : 'v1',
+      metadata: { resourceVersion: String(this.rv) },
+      items: items.map((s) => withMeta(s, info, false)),
+    });
+  }
+
+  private watch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: ResourceInfo,
+    filter: (o: KubeObject) => boolean,
+    q: URLSearchParams,
+  ): void {
+    const rvParam = q.get('resourceVersion');
+    const from = rvParam && rvParam !== '0' ? Number(rvParam) : undefined;
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'transfer-encoding': 'chunked',
+      'cache-control': 'no-cache',
+    });
+    if (from !== undefined && (!Number.isFinite(from) || from < this.compactedRv)) {
+      writeEvent(res, { type: 'ERROR', object: goneStatus(from, this.compactedRv) });
+      return void res.end();
+    }
+    if (from === undefined) {
+      for (const s of this.items(info, filter))
+        writeEvent(res, { type: 'ADDED', object: withMeta(s, info, true) });
+    } else {
+      for (const e of this.history) {
+        if (e.rv > from && e.resource === info.name && filter(e.obj)) {
+          writeEvent(res, { type: e.type, object: withMeta({ obj: e.obj, rv: e.rv, json: '' }, info, true) });
+        }
+      }
+    }
+    const timers: NodeJS.Timeout[] = [];
+    const w: OpenWatch = {
+      resource: info.name,
+      filter,
+      res,
+      close: () => {
+        if (!this.watches.delete(w)) return;
+        for (const t of timers) clearTimeout(t);
+        res.end();
+      },
+    };
+    this.watches.add(w);
+    req.on('close', () => w.close());
+    res.on('close', () => w.close());
+    if (q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1') {
+      const t = setInterval(() => {
+        writeEvent(res, {
+          type: 'BOOKMARK',
+          object: {
+            kind: info.kind,
+            apiVersion: info.group ? `${info.group}/v1` : 'v1',
+            metadata: { resourceVersion: String(this.rv), creationTimestamp: null },
+          },
+        });
+      }, this.bookmarkIntervalMs);
+      timers.push(t);
+    }
+    const timeout = Number(q.get('timeoutSeconds') ?? '0');
+    if (timeout > 0) timers.push(setTimeout(() => w.close(), timeout * 1000));
+  }
+
+  private emit(e: WatchEvent): void {
+    this.history.push(e);
+    if (this.history.length > 10_000) this.history.splice(0, this.history.length - 10_000);
+    const info = RESOURCES.find((r) => r.name === e.resource)!;
+    for (const w of this.watches) {
+      if (w.resource === e.resource && w.filter(e.obj)) {
+        writeEvent(w.res, { type: e.type, object: withMeta({ obj: e.obj, rv: e.rv, json: '' }, info, true) });
+      }
+    }
+  }
+
+  private table(info: ResourceInfo, items: readonly Stored[], req: IncomingMessage): object {
+    const include = new URL(req.url ?? '/', 'http://double').searchParams.get('includeObject') ?? 'Metadata';
+    const now = this.now();
+    const printer = PRINTERS[info.name];
+    return {
+      kind: 'Table',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: { resourceVersion: String(this.rv) },
+      columnDefinitions: printer.columns,
+      rows: items.map((s) => {
+        const full = withMeta(s, info, true);
+        const object =
+          include === 'None'
+            ? undefined
+            : include === 'Object'
+              ? full
+              : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: full.metadata };
+        return { cells: printer.cells(s.obj, now), ...(object ? { object } : {}) };
+      }),
+    };
+  }
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+
+const VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0',
+  gitCommit: 'labdeck-kube-api-double',
+  gitTreeState: 'clean',
+  buildDate: '2024-12-11T17:59:15Z',
+  goVersion: 'go1.23.3',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+function resourceList(groupVersion: string, group: string): object {
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion,
+    resources: RESOURCES.filter((r) => r.group === group).map((r) => ({
+      name: r.name,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: READ_VERBS,
+      ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+      ...(r.categories ? { categories: r.categories } : {}),
+    })),
+  };
+}
+
+function objectKey(o: KubeObject): string {
+  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function withMeta(s: Stored, info: ResourceInfo, withKind: boolean): KubeObject & { metadata: object } {
+  const { apiVersion, kind, metadata, ...rest } = s.obj;
+  const md = { ...metadata, resourceVersion: String(s.rv) };
+  return (
+    withKind ? { kind: kind ?? info.kind, apiVersion, metadata: md, ...rest } : { metadata: md, ...rest }
+  ) as KubeObject & {
+    metadata: object;
+  };
+}
+
+function wantsTable(req: IncomingMessage): boolean {
+  return /as=Table/.test(String(req.headers['accept'] ?? ''));
+}
+
+function makeFilter(
+  ns: string | undefined,
+  labelSelector: string | null,
+  fieldSelector: string | null,
+  name: string | undefined,
+): (o: KubeObject) => boolean {
+  const labels = parseSelector(labelSelector);
+  const fields = parseSelector(fieldSelector);
+  return (o) => {
+    if (ns !== undefined && o.metadata.namespace !== ns) return false;
+    if (name !== undefined && o.metadata.name !== name) return false;
+    for (const [k, op, v] of labels) {
+      const has = o.metadata.labels?.[k];
+      if (op === 'exists' ? has === undefined : op === '!=' ? has === v : has !== v) return false;
+    }
+    for (const [k, op, v] of fields) {
+      const val = fieldValue(o, k);
+      if (op === '!=' ? val === v : val !== v) return false;
+    }
+    return true;
+  };
+}
+
+function fieldValue(o: KubeObject, path: string): string | undefined {
+  let cur: unknown = o;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur === undefined || cur === null ? undefined : String(cur);
+}
+
+/** Equality-based selectors: `a=b`, `a==b`, `a!=b`, and bare `a` (exists). */
+function parseSelector(s: string | null): [string, '=' | '!=' | 'exists', string][] {
+  if (!s) return [];
+  return s
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t): [string, '=' | '!=' | 'exists', string] => {
+      const ne = t.indexOf('!=');
+      if (ne > 0) return [t.slice(0, ne), '!=', t.slice(ne + 2)];
+      const eq = t.indexOf('=');
+      if (eq > 0) return [t.slice(0, eq), '=', t.slice(eq + 1).replace(/^=/, '')];
+      return [t, 'exists', ''];
+    });
+}
+
+function goneStatus(from: number, oldest: number): object {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `too old resource version: ${from} (${oldest})`,
+    reason: 'Expired',
+    code: 410,
+  };
+}
+
+function writeEvent(res: ServerResponse, e: { type: string; object: unknown }): void {
+  if (!res.writableEnded) res.write(`${JSON.stringify(e)}\n`);
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendStatus(
+  res: ServerResponse,
+  code: number,
+  reason: string,
+  message: string,
+  details?: object,
+): void {
+  sendJson(res, code, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details ? { details } : {}),
+    code,
+  });
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// Table printers (kubernetes pkg/printers/internalversion/printers.go)
+
+interface Column {
+  readonly name: string;
+  readonly type: string;
+  readonly format: string;
+  readonly description: string;
+  readonly priority: number;
+}
+
+function col(name: string, description: string, priority = 0, format = ''): Column {
+  return { name, type: 'string', format, description, priority };
+}
+
+const NAME_COL = col(
+  'Name',
+  'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
+  0,
+  'name',
+);
+const AGE_COL = col(
+  'Age',
+  'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
+);
+
+type Obj = Record<string, unknown> & KubeObject;
+const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (o: Obj, now: Date) => unknown[] }> = {
+  pods: {
+    columns: [
+      NAME_COL,
+      col('Ready', 'The aggregate readiness state of this pod for accepting traffic.'),
+      col('Status', 'The aggregate status of the containers in this pod.'),
+      col(
+        'Restarts',
+        'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+      ),
+      AGE_COL,
+      col(
+        'IP',
+        'podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.',
+        1,
+      ),
+      col('Node', 'NodeName indicates in which node this pod is scheduled.', 1),
+      col(
+        'Nominated Node',
+        'nominatedNodeName is set only when this pod preempts other pods on the node.',
+        1,
+      ),
+      col('Readiness Gates', 'If specified, all readiness gates will be evaluated for pod readiness.', 1),
+    ],
+    cells: (o, now) => {
+      const spec = o['spec'] as { containers: unknown[]; nodeName?: string; readinessGates?: unknown[] };
+      const status = o['status'] as {
+        phase?: string;
+        podIP?: string;
+        nominatedNodeName?: string;
+        containerStatuses?: { ready: boolean; restartCount: number }[];
+      };
+      const cs = status.containerStatuses ?? [];
+      const ready = cs.filter((c) => c.ready).length;
+      const restarts = cs.reduce((n, c) => n + c.restartCount, 0);
+      return [
+        o.metadata.name,
+        `${ready}/${spec.containers.length}`,
+        status.phase ?? 'Unknown',
+        String(restarts),
+        age(o, now),
+        status.podIP || '<none>',
+        spec.nodeName || '<none>',
+        status.nominatedNodeName || '<none>',
+        spec.readinessGates?.length ? `0/${spec.readinessGates.length}` : '<none>',
+      ];
+    },
+  },
+  services: {
+    columns: [
+      NAME_COL,
+      col('Type', 'The type of the service.'),
+      col('Cluster-IP', 'The cluster IP assigned to the service.'),
+      col('External-IP', 'The external IP(s) assigned to the service.'),
+      col('Port(s)', 'The port(s) exposed by the service.'),
+      AGE_COL,
+      col(
+        'Selector',
+        'Route service traffic to pods with label keys and values matching this selector. If empty or not present, the service is assumed to have an external process managing its endpoints, which Kubernetes will not modify. Only applies to types ClusterIP, NodePort, and LoadBalancer. Ignored if type is ExternalName. More info: https://kubernetes.io/docs/concepts/services-networking/service/',
+        1,
+      ),
+    ],
+    cells: (o, now) => {
+      const spec = o['spec'] as {
+        type: string;
+        clusterIP?: string;
+        ports: { port: number; protocol: string; nodePort?: number }[];
+        selector?: Record<string, string>;
+      };
+      const ports = spec.ports
+        .map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol}` : `${p.port}/${p.protocol}`))
+        .join(',');
+      const selector = spec.selector
+        ? Object.keys(spec.selector)
+            .sort()
+            .map((k) => `${k}=${spec.selector![k]}`)
+            .join(',')
+        : '<none>';
+      return [
+        o.metadata.name,
+        spec.type,
+        spec.clusterIP || '<none>',
+        '<none>',
+        ports || '<none>',
+        age(o, now),
+        selector,
+      ];
+    },
+  },
+  endpoints: {
+    columns: [NAME_COL, col('Endpoints', 'Endpoints of this service.'), AGE_COL],
+    cells: (o, now) => {
+      const subsets =
+        (o['subsets'] as { addresses?: { ip: string }[]; ports?: { port: number }[] }[] | undefined) ?? [];
+      return [o.metadata.name, formatEndpoints(subsets), age(o, now)];
+    },
+  },
+  endpointslices: {
+    columns: [
+      NAME_COL,
+      col('AddressType', 'The IP protocol for this slice'),
+      col('Ports', 'The ports of this slice'),
+      col('Endpoints', 'The endpoints of this slice'),
+      AGE_COL,
+    ],
+    cells: (o, now) => {
+      const ports = (o['ports'] as { port?: number }[] | undefined) ?? [];
+      const eps = (o['endpoints'] as { addresses: string[] }[] | undefined) ?? [];
+      const portStr = ports.length
+        ? ports.map((p) => (p.port === undefined ? '<unset>' : String(p.port))).join(',')
+        : '<unset>';
+      const addrs = eps.flatMap((e) => e.addresses);
+      const epStr = addrs.length
+        ? addrs.slice(0, 3).join(',') + (addrs.length > 3 ? ` + ${addrs.length - 3} more...` : '')
+        : '<unset>';
+      return [o.metadata.name, o['addressType'], portStr, epStr, age(o, now)];
+    },
+  },
+  namespaces: {
+    columns: [NAME_COL, col('Status', 'The status of the namespace'), AGE_COL],
+    cells: (o, now) => [o.metadata.name, (o['status'] as { phase: string }).phase, age(o, now)],
+  },
+  nodes: {
+    columns: [
+      NAME_COL,
+      col('Status', 'The status of the node'),
+      col('Roles', 'The roles of the node'),
+      AGE_COL,
+      col('Version', 'Kubelet Version reported by the node.'),
+      col(
+        'Internal-IP',
+        'List of addresses reachable to the node. Queried from cloud provider, if available.',
+        1,
+      ),
+      col(
+        'External-IP',
+        'List of addresses reachable to the node. Queried from cloud provider, if available.',
+        1,
+      ),
+      col(
+        'OS-Image',
+        'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).',
+        1,
+      ),
+      col(
+        'Kernel-Version',
+        "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).",
+        1,
+      ),
+      col(
+        'Container-Runtime',
+        'Container runtime version reported by the node through runtime remote API (e.g. containerd://1.4.2).',
+        1,
+      ),
+    ],
+    cells: (o, now) => {
+      const status = o['status'] as {
+        conditions: { type: string; status: string }[];
+        addresses: { type: string; address: string }[];
+        nodeInfo: {
+          kubeletVersion: string;
+          osImage: string;
+          kernelVersion: string;
+          containerRuntimeVersion: string;
+        };
+      };
+      const ready =
+        status.conditions.find((c) => c.type === 'Ready')?.status === 'True' ? 'Ready' : 'NotReady';
+      const unschedulable = (o['spec'] as { unschedulable?: boolean }).unschedulable;
+      const roles = Object.keys(o.metadata.labels ?? {})
+        .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+        .map((k) => k.slice('node-role.kubernetes.io/'.length))
+        .filter(Boolean)
+        .sort();
+      const addr = (t: string) => status.addresses.find((a) => a.type === t)?.address ?? '<none>';
+      return [
+        o.metadata.name,
+        unschedulable ? `${ready},SchedulingDisabled` : ready,
+        roles.length ? roles.join(',') : '<none>',
+        age(o, now),
+        status.nodeInfo.kubeletVersion,
+        addr('InternalIP'),
+        addr('ExternalIP'),
+        status.nodeInfo.osImage || '<unknown>',
+        status.nodeInfo.kernelVersion || '<unknown>',
+        status.nodeInfo.containerRuntimeVersion || '<unknown>',
+      ];
+    },
+  },
+};
+
+/** printers.go formatEndpoints: up to three ip:port, then " + N more...". */
+function formatEndpoints(
+  subsets: readonly { addresses?: { ip: string }[]; ports?: { port: number }[] }[],
+): string {
+  if (subsets.length === 0) return '<none>';
+  const list: string[] = [];
+  const max = 3;
+  let more = false;
+  let count = 0;
+  for (const ss of subsets) {
+    const addrs = ss.addresses ?? [];
+    const ports = ss.ports ?? [];
+    if (ports.length === 0) {
+      count += addrs.length;
+      for (const a of addrs) {
+        if (list.length === max) {
+          more = true;
+          break;
+        }
+        list.push(a.ip);
+      }
+      continue;
+    }
+    for (const p of ports) {
+      count += addrs.length;
+      for (const a of addrs) {
+        if (list.length === max) {
+          more = true;
+          break;
+        }
+        list.push(`${a.ip}:${p.port}`);
+      }
+    }
+  }
+  const ret = list.join(',');
+  return more ? `${ret} + ${count - max} more...` : ret;
+}
+
+function age(o: KubeObject, now: Date): string {
+  return humanDuration(now.getTime() - Date.parse(o.metadata.creationTimestamp));
+}
+
+/** k8s.io/apimachinery/pkg/util/duration.HumanDuration. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const dy = Math.floor(hours / 24) % 365;
+    return dy === 0 ? `${Math.floor(hours / 24 / 365)}y` : `${Math.floor(hours / 24 / 365)}y${dy}d`;
+  }
+  return `${Math.floor(hours / 24 / 365)}y`;
+}

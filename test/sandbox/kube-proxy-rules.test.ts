@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import {
+  endpointChainName,
+  kubeProxyJumpRules,
+  kubeProxyRestoreText,
+  probabilityString,
+  serviceChainName,
+  sortEndpoints,
+} from '../../src/sandbox/kube-proxy-rules.js';
+
+const svc1 = { namespace: 'ns1', name: 'svc1', portName: 'p80', protocol: 'TCP' as const };
+
+describe('kube-proxy chain names', () => {
+  it('match the hashes in kubernetes proxier_test.go', () => {
+    // proxier_test.go: ns1/svc1:p80 tcp → KUBE-SVC-XPGD46QRK7WJZT7O, endpoint 10.180.0.1:80 → KUBE-SEP-SXIVWICOYRO3J4NJ
+    expect(serviceChainName(svc1)).toBe('KUBE-SVC-XPGD46QRK7WJZT7O');
+    expect(endpointChainName(svc1, { ip: '10.180.0.1', port: 80 })).toBe('KUBE-SEP-SXIVWICOYRO3J4NJ');
+  });
+
+  it('match the seed cluster (2019 kube-proxy wrote an unnamed port as "default/kuard:")', () => {
+    // seed 000_fc6df25fcccb5e79.txt: "default/kuard: cluster IP" ... -j KUBE-SVC-CUXC5A3HHHVSSN62
+    expect(serviceChainName({ namespace: 'default', name: 'kuard:', portName: '', protocol: 'TCP' })).toBe(
+      'KUBE-SVC-CUXC5A3HHHVSSN62',
+    );
+  });
+});
+
+describe('kubeProxyRestoreText', () => {
+  const text = kubeProxyRestoreText(
+    [
+      {
+        ...svc1,
+        clusterIP: '172.30.0.41',
+        port: 80,
+        nodePort: 3001,
+        endpoints: [
+          { ip: '10.180.0.2', port: 80 },
+          { ip: '10.180.0.1', port: 80 },
+        ],
+      },
+    ],
+    { clusterCIDR: '10.0.0.0/8' },
+  );
+
+  it('writes the NodePort service like proxier_test.go expects', () => {
+    const lines = text.split('\n');
+    expect(lines).toContain(
+      '-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m tcp -p tcp --dport 3001 -j KUBE-EXT-XPGD46QRK7WJZT7O',
+    );
+    expect(lines).toContain(
+      '-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O',
+    );
+    expect(lines).toContain(
+      '-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ',
+    );
+    expect(lines).toContain(
+      '-A KUBE-EXT-XPGD46QRK7WJZT7O -m comment --comment "masquerade traffic for ns1/svc1:p80 external destinations" -j KUBE-MARK-MASQ',
+    );
+    expect(lines).toContain(
+      '-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.180.0.1:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-SXIVWICOYRO3J4NJ',
+    );
+    expect(lines).toContain(
+      '-A KUBE-SEP-SXIVWICOYRO3J4NJ -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.1:80',
+    );
+    expect(lines.at(-3)).toBe(
+      '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+    );
+  });
+
+  it('rejects a service without endpoints in the filter table', () => {
+    const t = kubeProxyRestoreText([{ ...svc1, clusterIP: '172.30.0.41', port: 80, endpoints: [] }]);
+    expect(t).toContain(
+      '-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 has no endpoints" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j REJECT',
+    );
+    expect(t).not.toContain('KUBE-SVC-');
+  });
+
+  it('drops per-endpoint comments in large cluster mode', () => {
+    const eps = Array.from({ length: 1001 }, (_, i) => ({ ip: `10.1.${i >> 8}.${i & 255}`, port: 80 }));
+    const t = kubeProxyRestoreText([{ ...svc1, clusterIP: '172.30.0.41', port: 80, endpoints: eps }]);
+    expect(t).not.toMatch(/-A KUBE-SEP-\S+ -m comment/);
+  });
+});
+
+describe('helpers', () => {
+  it('prints probabilities with %0.10f', () => {
+    expect(probabilityString(10)).toBe('0.1000000000');
+    expect(probabilityString(3)).toBe('0.3333333333');
+  });
+  it('sorts endpoints by their ip:port string', () => {
+    expect(
+      sortEndpoints([
+        { ip: '192.168.1.2', port: 8080 },
+        { ip: '192.168.1.10', port: 8080 },
+      ]).map((e) => e.ip),
+    ).toEqual(['192.168.1.10', '192.168.1.2']);
+  });
+  it('orders the built-in jump rules as repeated -I leaves them', () => {
+    const input = kubeProxyJumpRules().filter((j) => j.table === 'filter' && j.chain === 'INPUT');
+    expect(input.map((j) => j.spec.split(' -j ')[1])).toEqual([
+      'KUBE-PROXY-FIREWALL',
+      'KUBE-NODEPORTS',
+      'KUBE-EXTERNAL-SERVICES',
+    ]);
+  });
+});

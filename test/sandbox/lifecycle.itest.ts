@@ -1,0 +1,117 @@
+/**
+ * The edges of `labdeck sandbox`: a non-root user gets a clear refusal and nothing changes; a name clash is refused
+ * and nothing changes; `down` after an `up` killed midway leaves nothing behind.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, chmodSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Sandbox, SandboxError } from '../../src/sandbox/sandbox.js';
+import { selfCommand } from './sandbox-harness.js';
+
+const baseDir = mkdtempSync(join(tmpdir(), 'labdeck-sandbox-lifecycle-'));
+chmodSync(baseDir, 0o755);
+const made: string[] = [];
+
+afterAll(async () => {
+  for (const name of made) await new Sandbox({ baseDir, selfCommand: selfCommand() }, { name }).down();
+  for (const ns of await ourNetns('ldc')) await out('ip', ['netns', 'del', ns]);
+  rmSync(baseDir, { recursive: true, force: true });
+});
+
+function out(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(cmd, args, { timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+async function ourNetns(prefix: string): Promise<string[]> {
+  const r = await out('ip', ['netns', 'list']);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith(`${prefix}${process.pid}-`));
+}
+
+describe('labdeck sandbox lifecycle', () => {
+  it('tells a non-root user it needs root on Linux, and changes nothing', async () => {
+    const name = `ldn${process.pid}`;
+    const [node, ...rest] = selfCommand();
+    const r = await out('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--',
+      node!,
+      ...rest,
+      'sandbox',
+      'up',
+      '--name',
+      name,
+      '--dir',
+      baseDir,
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/needs root on Linux.*Nothing was changed/);
+    expect(await ourNetns('ldn')).toEqual([]);
+    expect(existsSync(join(baseDir, name))).toBe(false);
+  });
+
+  it('refuses a name whose namespaces exist without its state file, and changes nothing', async () => {
+    const name = `ldc${process.pid}`;
+    await out('ip', ['netns', 'add', `${name}-master`]);
+    const sb = new Sandbox({ baseDir, selfCommand: selfCommand() }, { name, pods: 2 });
+    const err = await sb.up().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SandboxError);
+    expect((err as SandboxError).code).toBe('name-clash');
+    expect((err as Error).message).toMatch(/ldc\d+-master already exists.*labdeck sandbox down --name/);
+    expect(await ourNetns('ldc')).toEqual([`${name}-master`]);
+    expect(existsSync(sb.dir)).toBe(false);
+    expect((await out('ip', ['-o', 'link', 'show', 'dev', sb.plan.rootIf])).code).not.toBe(0);
+  });
+
+  it('sweeps everything after an up that was killed midway', async () => {
+    const name = `ldk${process.pid}`;
+    made.push(name);
+    const [node, ...rest] = selfCommand();
+    const child = spawn(node!, [...rest, 'sandbox', 'up', '--name', name, '--dir', baseDir, '--pods', '4'], {
+      stdio: 'ignore',
+    });
+    const statePath = join(baseDir, name, 'state.json');
+    // Kill it once some daemons are running (their pids are in the state file) but before it finishes.
+    const deadline = Date.now() + 60_000;
+    let pids: number[] = [];
+    while (Date.now() < deadline) {
+      try {
+        const st = JSON.parse(readFileSync(statePath, 'utf8')) as {
+          phase: string;
+          pids: Record<string, number>;
+        };
+        pids = Object.values(st.pids);
+        if (pids.length > 0) break;
+      } catch {
+        // not written yet
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    expect(pids.length).toBeGreaterThan(0);
+    expect((await ourNetns('ldk')).length).toBeGreaterThan(0);
+
+    const sb = new Sandbox({ baseDir, selfCommand: selfCommand() }, { name });
+    await sb.down();
+    expect(await ourNetns('ldk')).toEqual([]);
+    expect((await out('ip', ['-o', 'link', 'show'])).stdout).not.toContain(`${name}-`);
+    for (const pid of pids) {
+      const alive = existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      expect(alive, `pid ${pid}`).toBe(false);
+    }
+    expect(existsSync(join(baseDir, name))).toBe(false);
+  });
+});
