@@ -15,6 +15,7 @@ import {
   type PortRules,
   type ServiceChain,
 } from './kubeProxy.js';
+import { hostAddress } from './ruleFacts.js';
 import {
   defaultNamespace,
   mergeSnapshot,
@@ -430,7 +431,7 @@ function checkPortOnNode(
       code: 'clusterip-missing',
       severity: 'error',
       message: elsewhere
-        ? `On ${node}, KUBE-SERVICES sends "${key}" to ${elsewhere.destination ?? '?'}:${elsewhere.dport ?? '?'}, not to the service's ClusterIP ${svc.clusterIP}:${p.port}: the rules and the Service come from different moments (the service was re-created) or kube-proxy is behind.`
+        ? `On ${node}, KUBE-SERVICES sends "${key}" to ${elsewhere.destination === undefined ? '?' : hostAddress(elsewhere.destination)}:${elsewhere.dport ?? '?'}, not to the service's ClusterIP ${svc.clusterIP}:${p.port}: the rules and the Service come from different moments (the service was re-created) or kube-proxy is behind.`
         : `On ${node}, no KUBE-SERVICES rule catches ${svc.clusterIP}:${p.port}/${p.protocol}, so connections to the ClusterIP of ${subject.name} are not load-balanced there.`,
       subject,
       evidence: [
