@@ -749,9 +749,14 @@ function checkSamples(ctx: Ctx, snapshot: Snapshot, services: readonly ServiceVi
   for (const { source, value: s } of snapshot.samples) {
     const view = s.service
       ? services.find((v) => v.namespace === s.service!.namespace && v.name === s.service!.name)
-      : services.find(
+      : (services.find(
           (v) => s.target !== null && v.clusterIP !== null && s.target.startsWith(`${v.clusterIP}:`),
-        );
+        ) ??
+        services.find((v) =>
+          v.ports.some(
+            (p) => p.nodePort !== null && s.target !== null && s.target.endsWith(`:${p.nodePort}`),
+          ),
+        ));
     if (!view) continue;
     const subject: FindingSubject = {
       namespace: view.namespace,

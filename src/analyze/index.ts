@@ -16,3 +16,4 @@ export {
   type EndpointsChange,
   type PodRef,
 } from './diff.js';
+export { snapshotFromParsed, hostOfPrompt, requestTarget, type ParsedCapture } from './fromParsed.js';
