@@ -55,6 +55,8 @@ interface Ctx {
   readonly merged: Merged;
   readonly findings: Finding[];
   readonly podsByIp: ReadonlyMap<string, Pod>;
+  /** `namespace|key=value` → pods with that label, so a selector looks at its candidates only. */
+  readonly podsByLabel: ReadonlyMap<string, readonly Pod[]>;
   readonly nodeIps: ReadonlyMap<string, string>;
   /** Per node: the nat index of its primary ruleset. */
   readonly nat: ReadonlyMap<string, { readonly index: NatIndex; readonly rs: NodeRuleset }>;
@@ -93,6 +95,14 @@ export function analyzeSnapshot(snapshot: Snapshot): Analysis {
   const podsByIp = new Map<string, Pod>();
   for (const { value } of merged.pods.values())
     if (value.ip !== null && !podsByIp.has(value.ip)) podsByIp.set(value.ip, value);
+  const podsByLabel = new Map<string, Pod[]>();
+  for (const { value } of merged.pods.values())
+    for (const [k, v] of Object.entries(value.labels ?? {})) {
+      const key = `${value.namespace ?? defaultNamespace}|${k}=${v}`;
+      const list = podsByLabel.get(key);
+      if (list) list.push(value);
+      else podsByLabel.set(key, [value]);
+    }
   const nodeIps = new Map<string, string>();
   for (const n of merged.nodes.values()) {
     if (n.internalIP !== null) nodeIps.set(n.internalIP, n.name);
@@ -103,7 +113,7 @@ export function analyzeSnapshot(snapshot: Snapshot): Analysis {
     const rs = primaryRuleset(list);
     if (rs) nat.set(node, { index: indexNat(rs.ruleset), rs });
   }
-  const ctx: Ctx = { merged, findings: [], podsByIp, nodeIps, nat };
+  const ctx: Ctx = { merged, findings: [], podsByIp, podsByLabel, nodeIps, nat };
 
   checkBackendMode(ctx, snapshot);
   checkConflicts(ctx);
@@ -154,9 +164,13 @@ function serviceView(ctx: Ctx, svc: Service): ServiceView {
   // Pods: by selector (when labels were captured), plus any pod an endpoint names or has the IP of.
   const pods: PodView[] = [];
   const seen = new Set<string>();
-  for (const { value: pod } of ctx.merged.pods.values()) {
-    if ((pod.namespace ?? defaultNamespace) !== namespace || selector === null || !pod.labels) continue;
-    if (!labelsMatch(selector, pod.labels)) continue;
+  const firstKey = selector === null ? undefined : Object.keys(selector).sort()[0];
+  const candidates =
+    firstKey === undefined
+      ? []
+      : (ctx.podsByLabel.get(`${namespace}|${firstKey}=${selector![firstKey]}`) ?? []);
+  for (const pod of candidates) {
+    if (!pod.labels || !labelsMatch(selector!, pod.labels)) continue;
     seen.add(pod.name);
     pods.push({ name: pod.name, ip: pod.ip, node: pod.node, ready: podReady(pod), matchedBy: 'selector' });
   }

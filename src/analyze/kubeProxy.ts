@@ -49,7 +49,9 @@ export function indexNat(ruleset: IptablesRuleset): NatIndex {
       present.add(chain);
       const list: IndexedRule[] = [];
       c.rules.forEach((r, i) => {
-        list.push({ ...readRule(r.raw, chain), ref: { table: 'nat', chain, index: i + 1, raw: r.raw } });
+        const facts = readRule(r.raw, chain) as IndexedRule & { ref: RuleRef };
+        facts.ref = { table: 'nat', chain, index: i + 1, raw: r.raw };
+        list.push(facts);
       });
       rules.set(chain, list);
     }

@@ -41,24 +41,28 @@ export function tokenizeRule(raw: string): string[] {
   let i = 0;
   const n = raw.length;
   while (i < n) {
-    while (i < n && (raw[i] === ' ' || raw[i] === '\t')) i++;
+    while (i < n && (raw.charCodeAt(i) === 32 || raw.charCodeAt(i) === 9)) i++;
     if (i >= n) break;
-    let tok = '';
-    if (raw[i] === '"') {
-      i++;
-      while (i < n && raw[i] !== '"') {
-        if (raw[i] === '\\' && i + 1 < n) i++;
-        tok += raw[i];
-        i++;
+    if (raw.charCodeAt(i) === 34) {
+      // "quoted": slice between quotes, unescape only when a backslash is present.
+      let j = i + 1;
+      let escaped = false;
+      while (j < n && raw.charCodeAt(j) !== 34) {
+        if (raw.charCodeAt(j) === 92) {
+          escaped = true;
+          j++;
+        }
+        j++;
       }
-      i++;
+      const body = raw.slice(i + 1, Math.min(j, n));
+      out.push(escaped ? body.replace(/\\(.)/g, '$1') : body);
+      i = j + 1;
     } else {
-      while (i < n && raw[i] !== ' ' && raw[i] !== '\t') {
-        tok += raw[i];
-        i++;
-      }
+      let j = raw.indexOf(' ', i);
+      if (j < 0) j = n;
+      out.push(raw.slice(i, j));
+      i = j;
     }
-    out.push(tok);
   }
   return out;
 }
@@ -85,6 +89,7 @@ export function readRule(raw: string, chainHint = ''): RuleFacts {
   let srcType: string | undefined;
   let matchSet: string | undefined;
   const negated: string[] = [];
+  // `ref` is filled in by the indexer; declared here so every rule object has the same shape.
   let negateNext = false;
   for (let i = 0; i < t.length; i++) {
     const tok = t[i]!;
@@ -176,22 +181,24 @@ export function readRule(raw: string, chainHint = ''): RuleFacts {
         break;
     }
   }
+  // One object shape for every rule (no conditional spreads): V8 keeps it fast over 100,000s of rules.
   return {
     raw,
     chain,
     target,
     goto,
-    ...(comment !== undefined && { comment }),
-    ...(source !== undefined && { source }),
-    ...(destination !== undefined && { destination }),
-    ...(protocol !== undefined && { protocol }),
-    ...(dport !== undefined && Number.isFinite(dport) && { dport }),
-    ...(probability !== undefined && Number.isFinite(probability) && { probability }),
-    ...(toDestination !== undefined && { toDestination }),
-    ...(recent !== undefined && { recent }),
-    ...(dstType !== undefined && { dstType }),
-    ...(srcType !== undefined && { srcType }),
-    ...(matchSet !== undefined && { matchSet }),
+    comment,
+    source,
+    destination,
+    protocol,
+    dport: dport !== undefined && Number.isFinite(dport) ? dport : undefined,
+    probability: probability !== undefined && Number.isFinite(probability) ? probability : undefined,
+    toDestination,
+    recent,
+    dstType,
+    srcType,
+    matchSet,
     negated,
-  };
+    ref: undefined,
+  } as RuleFacts;
 }
