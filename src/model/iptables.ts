@@ -58,6 +58,12 @@ export interface IptablesRule {
   negations: NegatableField[];
   /** Match modules in order (`comment`, `tcp`, `statistic`, `recent`, …). */
   matches: string[];
+  /**
+   * The match part of the rule as printed (`-m comment --comment "…" -m tcp --dport 80`), from the first `-m` to
+   * the target, without the basic options modelled above; null when the rule has no matches. With the fields above
+   * it is enough to print the rule again (see serializeIptablesRule).
+   */
+  matchOptions: string | null;
   /** Rule counters (`[p:b] -A …` from `iptables-save -c`, or `-L -v`). */
   packets: number | null;
   bytes: number | null;
