@@ -782,7 +782,9 @@ function checkSamples(ctx: Ctx, snapshot: Snapshot, services: readonly ServiceVi
     // Expected shares: the node the requests came from, else any node with the chain, else even over endpoints.
     const nodeView =
       (source.node !== null ? view.nodes[source.node] : undefined) ?? Object.values(view.nodes)[0];
-    const backends = nodeView?.backends.filter((b) => b.servicePort === port && b.ip !== null) ?? [];
+    const portBackends = nodeView?.backends.filter((b) => b.servicePort === port) ?? [];
+    // Shares come from the rules only when every SEP's target is known; else evenly over the ready endpoints.
+    const backends = portBackends.every((b) => b.ip !== null) ? portBackends : [];
     const cats: { key: string; share: number; names: Set<string> }[] = backends.length
       ? backends.map((b) => ({
           key: `${b.ip}:${b.port ?? ''}`,

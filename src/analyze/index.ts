@@ -17,3 +17,4 @@ export {
   type PodRef,
 } from './diff.js';
 export { snapshotFromParsed, hostOfPrompt, requestTarget, type ParsedCapture } from './fromParsed.js';
+export { formatAnalysisText, formatDiffText, formatFinding } from './formatText.js';

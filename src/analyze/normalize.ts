@@ -160,11 +160,17 @@ export function mergeSnapshot(snapshot: Snapshot): Merged {
     const prev = nodes.get(n.name);
     nodes.set(n.name, prev ? { ...prev, ...definedOnly(n) } : n);
   });
+  // Several dumps of one node by the same iptables backend are excerpts of one ruleset (the seed shows KUBE-SERVICES,
+  // a KUBE-SVC chain and a KUBE-SEP chain in three blocks): join them, a later capture of a chain replacing an
+  // earlier one. Dumps by different backends (legacy, nf_tables) stay apart: they are different tables.
   const rulesets = new Map<string, NodeRuleset[]>();
   for (const c of snapshot.rulesets) {
     const node = c.source.node ?? unknownNode;
     const list = rulesets.get(node) ?? [];
-    list.push({ node, ruleset: c.value, source: c.source });
+    const same = list.findIndex((r) => r.ruleset.backend === c.value.backend);
+    if (same >= 0)
+      list[same] = { node, ruleset: joinRulesets(list[same]!.ruleset, c.value), source: c.source };
+    else list.push({ node, ruleset: c.value, source: c.source });
     rulesets.set(node, list);
   }
   return {
@@ -176,6 +182,15 @@ export function mergeSnapshot(snapshot: Snapshot): Merged {
     rulesets,
     conflicts,
   };
+}
+
+function joinRulesets(a: IptablesRuleset, b: IptablesRuleset): IptablesRuleset {
+  const tables: Record<string, IptablesRuleset['tables'][string]> = { ...a.tables };
+  for (const [name, t] of Object.entries(b.tables)) {
+    const prev = tables[name];
+    tables[name] = prev ? { chains: { ...prev.chains, ...t.chains } } : t;
+  }
+  return { ...b, tables, legacyTablesPresent: a.legacyTablesPresent || b.legacyTablesPresent };
 }
 
 function mergePorts(a: Endpoints['ports'], b: Endpoints['ports']): Endpoints['ports'] {
