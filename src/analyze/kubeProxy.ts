@@ -25,7 +25,8 @@ export interface RuleRef {
 export interface NatIndex {
   /** Chains the capture contains (declared with `:NAME` or holding rules). */
   readonly present: ReadonlySet<string>;
-  readonly rules: ReadonlyMap<string, readonly (RuleFacts & { readonly ref: RuleRef })[]>;
+  /** The rules of a chain, read on first use; undefined when the capture has no such chain. */
+  readonly rules: { get(chain: string): readonly IndexedRule[] | undefined };
   /** Any kube-proxy chain at all (KUBE-SERVICES). */
   readonly hasKubeServices: boolean;
   /** KUBE-SERVICES jumps to service chains, by `ip:port` and by the comment's `ns/name:port`. */
@@ -34,28 +35,46 @@ export interface NatIndex {
   /** KUBE-NODEPORTS jumps, by port and by comment key. */
   readonly nodePortsByPort: ReadonlyMap<number, readonly IndexedRule[]>;
   readonly nodePortsByKey: ReadonlyMap<string, readonly IndexedRule[]>;
-  /** KUBE-SVC chains by the comment key their own rules carry. */
-  readonly svcChainByKey: ReadonlyMap<string, string>;
+  /** The KUBE-SVC chain whose own rules carry this comment key (read on first use). */
+  svcChainFor(key: string): string | undefined;
 }
 
 export type IndexedRule = RuleFacts & { readonly ref: RuleRef };
 
+/**
+ * Rules are read on first use, chain by chain: a node with 10,000 services has 160,000 rules, and most analyses look
+ * at a few chains (the bench shows the cost of reading them all).
+ */
+class LazyRules {
+  private readonly cache = new Map<string, IndexedRule[]>();
+
+  constructor(private readonly chains: IptablesRuleset['tables'][string]['chains']) {}
+
+  get(chain: string): readonly IndexedRule[] | undefined {
+    const hit = this.cache.get(chain);
+    if (hit) return hit;
+    const c = Object.prototype.hasOwnProperty.call(this.chains, chain) ? this.chains[chain] : undefined;
+    if (!c) return undefined;
+    const list: IndexedRule[] = [];
+    for (let i = 0; i < c.rules.length; i++) {
+      const raw = c.rules[i]!.raw;
+      const facts = readRule(raw, chain) as IndexedRule & { ref: RuleRef };
+      facts.ref = { table: 'nat', chain, index: i + 1, raw };
+      list.push(facts);
+    }
+    this.cache.set(chain, list);
+    return list;
+  }
+
+  names(): string[] {
+    return Object.keys(this.chains);
+  }
+}
+
 export function indexNat(ruleset: IptablesRuleset): NatIndex {
   const nat = ruleset.tables['nat'];
-  const present = new Set<string>();
-  const rules = new Map<string, IndexedRule[]>();
-  if (nat) {
-    for (const [chain, c] of Object.entries(nat.chains)) {
-      present.add(chain);
-      const list: IndexedRule[] = [];
-      c.rules.forEach((r, i) => {
-        const facts = readRule(r.raw, chain) as IndexedRule & { ref: RuleRef };
-        facts.ref = { table: 'nat', chain, index: i + 1, raw: r.raw };
-        list.push(facts);
-      });
-      rules.set(chain, list);
-    }
-  }
+  const present = new Set<string>(nat ? Object.keys(nat.chains) : []);
+  const rules = new LazyRules(nat ? nat.chains : {});
   const servicesByDest = new Map<string, IndexedRule[]>();
   const servicesByKey = new Map<string, IndexedRule[]>();
   for (const r of rules.get('KUBE-SERVICES') ?? []) {
@@ -73,14 +92,20 @@ export function indexNat(ruleset: IptablesRuleset): NatIndex {
     const key = splitComment(r.comment)?.key;
     if (key !== undefined) push(nodePortsByKey, key, r);
   }
-  const svcChainByKey = new Map<string, string>();
-  for (const [chain, list] of rules) {
-    if (!chain.startsWith('KUBE-SVC-')) continue;
-    for (const r of list) {
-      const key = splitComment(r.comment)?.key;
-      if (key !== undefined && !svcChainByKey.has(key)) svcChainByKey.set(key, chain);
+  let svcChainByKey: Map<string, string> | undefined;
+  const svcChainFor = (key: string): string | undefined => {
+    if (!svcChainByKey) {
+      svcChainByKey = new Map();
+      for (const chain of rules.names()) {
+        if (!chain.startsWith('KUBE-SVC-')) continue;
+        for (const r of rules.get(chain) ?? []) {
+          const k = splitComment(r.comment)?.key;
+          if (k !== undefined && !svcChainByKey.has(k)) svcChainByKey.set(k, chain);
+        }
+      }
     }
-  }
+    return svcChainByKey.get(key);
+  };
   return {
     present,
     rules,
@@ -89,7 +114,7 @@ export function indexNat(ruleset: IptablesRuleset): NatIndex {
     servicesByKey,
     nodePortsByPort,
     nodePortsByKey,
-    svcChainByKey,
+    svcChainFor,
   };
 }
 
@@ -276,7 +301,7 @@ export function lookupPort(nat: NatIndex, p: PortLookup): PortRules {
   if (nodePortRule) followChains(nat, nodePortRule.target, found);
   for (const r of externalRules) followChains(nat, r.target, found);
   // A service with no ClusterIP entry: find its SVC chain by the comments on the chain's own rules.
-  found.svc ??= nat.svcChainByKey.get(key);
+  found.svc ??= nat.svcChainFor(key);
   return {
     ...(clusterIPRule && { clusterIPRule }),
     clusterIPRuleElsewhere,

@@ -72,6 +72,8 @@ export function hostAddress(cidr: string): string {
   return cidr.endsWith('/32') ? cidr.slice(0, -3) : cidr;
 }
 
+const noNegations: readonly string[] = Object.freeze([]);
+
 export function readRule(raw: string, chainHint = ''): RuleFacts {
   const t = tokenizeRule(raw);
   let chain = chainHint;
@@ -198,7 +200,7 @@ export function readRule(raw: string, chainHint = ''): RuleFacts {
     dstType,
     srcType,
     matchSet,
-    negated,
+    negated: negated.length === 0 ? noNegations : negated,
     ref: undefined,
   } as RuleFacts;
 }
