@@ -479,7 +479,11 @@ function checkPortOnNode(
       ],
     });
   }
-  if (!rules.svc) return;
+  // Without the service's endpoints in the snapshot, nothing can be said about where its SEPs should point.
+  if (!rules.svc || !ctx.merged.endpoints.has(objectKey(subject.namespace, subject.name))) {
+    if (rules.svc) checkProbabilities(ctx, subject, node, rules.svc);
+    return;
+  }
   const portName = p.name ?? '';
   const readyEps = endpoints.filter((e) => e.ready && e.portName === portName);
   const readyIps = new Set(readyEps.map((e) => e.ip));

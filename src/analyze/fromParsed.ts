@@ -12,7 +12,7 @@ import type { KubeObjects } from '../model/kube.js';
 import type { Node } from '../model/node.js';
 import type { Pod } from '../model/pod.js';
 import type { Service } from '../model/service.js';
-import type { CaptureSource, Captured, Samples, Snapshot } from '../model/snapshot.js';
+import type { BackendHint, CaptureSource, Captured, Samples, Snapshot } from '../model/snapshot.js';
 import type { Transcript } from '../model/transcript.js';
 
 /** One parsed output: the parser's kind and value, and where the text was captured. */
@@ -45,6 +45,7 @@ export function snapshotFromParsed(captures: readonly ParsedCapture[]): Snapshot
   const rulesets: Captured<IptablesRuleset>[] = [];
   const cniConfigs: Captured<CniConfig>[] = [];
   const routes: Captured<readonly Route[]>[] = [];
+  const backendHints: Captured<BackendHint>[] = [];
   const samples = new Map<string, { source: CaptureSource; values: string[]; target: string | null }>();
 
   const add = (c: ParsedCapture): void => {
@@ -92,6 +93,20 @@ export function snapshotFromParsed(captures: readonly ParsedCapture[]): Snapshot
           });
         }
         break;
+      case 'unparsed': {
+        // No parser reads `nft list ruleset` or `ipvsadm -Ln`; their text still tells how kube-proxy runs.
+        // parse's `unparsed` keeps the text with control characters escaped, newlines included (`\x0a`).
+        const text = ((c.value as { text?: string } | null)?.text ?? '').replace(/\\x0a/g, '\n');
+        const cmd = c.source.command ?? '';
+        const kind =
+          /\bipvsadm\b/.test(cmd) || /^IP Virtual Server version/m.test(text)
+            ? 'ipvs'
+            : /\bnft\b/.test(cmd) || /^table (ip|ip6|inet) \S+ \{/m.test(text)
+              ? 'nftables'
+              : null;
+        if (kind !== null) backendHints.push({ source: c.source, value: { kind, text } });
+        break;
+      }
       default:
         break;
     }
@@ -111,6 +126,6 @@ export function snapshotFromParsed(captures: readonly ParsedCapture[]): Snapshot
         source: s.source,
         value: { target: s.target, service: null, valueKind: 'hostname', values: s.values },
       })),
-    backendHints: [],
+    backendHints,
   };
 }

@@ -7,7 +7,7 @@ import {
   requestTarget,
 } from '../../src/analyze/index.js';
 import { readRule } from '../../src/analyze/ruleFacts.js';
-import { kubeProxyNat } from './support/kubeProxyRules.js';
+import { kubeProxyNat, sepChain, svcChain } from './support/kubeProxyRules.js';
 import { parseRuleset } from './support/parseRuleset.js';
 import {
   captured,
@@ -162,5 +162,41 @@ describe('capture sources', () => {
     expect(requestTarget('curl 10.110.41.209:80/env/api')).toBe('10.110.41.209:80');
     expect(requestTarget('curl localhost:30361/env/api')).toBe('localhost:30361');
     expect(requestTarget('wget -O - 192.168.49.6:8080/env/api')).toBe('192.168.49.6:8080');
+  });
+});
+
+describe('kinds of service, shown for what they are', () => {
+  it('headless and ExternalName services get notes, no node chains and no findings', () => {
+    const headless = { ...service({ ...kuard, name: 'kuard-headless' }), clusterIP: 'None' };
+    const external = {
+      ...service({ ...kuard, name: 'search' }),
+      type: 'ExternalName',
+      clusterIP: null,
+      selector: null,
+      externalName: 'www.example.com',
+    };
+    const snap = snapshotOf({
+      pods: [captured(three.map(pod), null, 'kubectl get pods')],
+      services: [captured([headless, external], null, 'kubectl get svc -o yaml')],
+      endpoints: [captured([endpoints('kuard-headless', '', 8080, three)], null, 'kubectl get ep -o yaml')],
+      rulesets: [captured(parseRuleset(kubeProxyNat([])), 'node-a', 'iptables-save')],
+    });
+    const { services, findings } = analyzeSnapshot(snap);
+    expect(findings).toEqual([]);
+    const [h, e] = services;
+    expect(h).toMatchObject({ name: 'kuard-headless', headless: true, nodes: {} });
+    expect(h!.endpoints).toHaveLength(3);
+    expect(h!.notes[0]).toMatch(/^Headless/);
+    expect(e).toMatchObject({ name: 'search', externalName: 'www.example.com', nodes: {} });
+    expect(e!.notes[0]).toBe(
+      'ExternalName: DNS answers with a CNAME to www.example.com; no endpoints, no rules.',
+    );
+  });
+});
+
+describe('the test rule writer', () => {
+  it('names chains as kube-proxy does (proxier_test.go: ns1/svc1:p80 → KUBE-SVC-XPGD46QRK7WJZT7O, 10.180.0.1:80 → KUBE-SEP-SXIVWICOYRO3J4NJ)', () => {
+    expect(svcChain('KUBE-SVC-', 'ns1/svc1:p80', 'tcp')).toBe('KUBE-SVC-XPGD46QRK7WJZT7O');
+    expect(sepChain('ns1/svc1:p80', 'tcp', '10.180.0.1:80')).toBe('KUBE-SEP-SXIVWICOYRO3J4NJ');
   });
 });

@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeSnapshot } from '../../src/analyze/index.js';
+import { analyzeSnapshot, snapshotFromParsed, type ParsedCapture } from '../../src/analyze/index.js';
+import { parse } from '../../src/parse/parse.js';
 import type { Finding, FindingCode } from '../../src/model/finding.js';
 import type { Endpoints } from '../../src/model/endpoints.js';
 import type { Pod } from '../../src/model/pod.js';
@@ -50,6 +51,23 @@ const kuard: WorldService = {
   nodePort: 30080,
 };
 const nodes = [node('node-a', '172.18.0.2'), node('node-b', '172.18.0.3')];
+/** A double of `kubectl get svc kuard -o yaml` (no API server here), read by the real kubectl-object parser. */
+const kubectlServiceYaml = `apiVersion: v1
+kind: Service
+metadata:
+  name: kuard
+  namespace: default
+spec:
+  clusterIP: 10.96.100.10
+  ports:
+  - name: http
+    port: 80
+    protocol: TCP
+    targetPort: 8080
+  selector:
+    app: kuard
+  type: ClusterIP
+`;
 
 /** Load the rules into the namespace, dump them with iptables-save, parse the dump. */
 function dump(
@@ -358,6 +376,56 @@ describe('each finding code from real iptables-save output', () => {
     const { findings } = analyzeSnapshot(snapshot);
     expect(codes(findings)).toEqual(['backend-mode-unknown']);
     expect(findings[0]!.message).toMatch(/no KUBE-SERVICES chain/);
+  });
+
+  it('backend-mode-unknown: kube-proxy in nftables mode (nft list ruleset shows its table)', () => {
+    const nftMode = Netns.create(prefix);
+    try {
+      // The layout of kube-proxy's nftables mode (pkg/proxy/nftables/proxier.go), cut to one service.
+      nftMode.exec(
+        'nft',
+        ['-f', '-'],
+        [
+          'table ip kube-proxy {',
+          '  map service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }',
+          '  chain services { ip daddr . meta l4proto . th dport vmap @service-ips; }',
+          '  chain endpoint-5OJB2BLT-default/kuard/tcp/http__10.244.1.11/8080 { meta l4proto tcp dnat to 10.244.1.11:8080; }',
+          '  chain service-ULMVA6XW-default/kuard/tcp/http { numgen random mod 1 vmap { 0 : goto endpoint-5OJB2BLT-default/kuard/tcp/http__10.244.1.11/8080 }; }',
+          '}',
+          'add element ip kube-proxy service-ips { 10.96.100.10 . tcp . 80 : goto service-ULMVA6XW-default/kuard/tcp/http }',
+          '',
+        ].join('\n'),
+      );
+      const captures: ParsedCapture[] = [
+        ['nft list ruleset', nftMode.exec('nft', ['list', 'ruleset'])],
+        ['iptables-save', nftMode.exec('iptables-save', [])],
+        ['kubectl get svc kuard -o yaml', kubectlServiceYaml],
+      ].map(([command, text]) => {
+        const r = parse({ text: text!, command: command! });
+        return {
+          kind: r.kind,
+          value: r.value,
+          source: {
+            node: command!.startsWith('kubectl') ? null : 'node-a',
+            command: command!,
+            takenAt: null,
+          },
+        };
+      });
+      const snapshot = snapshotFromParsed(captures);
+      expect(snapshot.backendHints.map((h) => h.value.kind)).toEqual(['nftables']);
+      const { findings } = analyzeSnapshot(snapshot);
+      expect(codes(findings)).toEqual(['backend-mode-unknown']);
+      expect(findings[0]!.subject).toEqual({ namespace: 'kube-system', name: 'kube-proxy', node: 'node-a' });
+      expect(findings[0]!.message).toContain('nftables mode');
+      expect(findings[0]!.evidence[0]).toMatchObject({
+        kind: 'capture',
+        text: 'table ip kube-proxy {',
+        object: 'nft list ruleset on node-a',
+      });
+    } finally {
+      nftMode.dispose();
+    }
   });
 
   it('pod-ip-equals-node-ip: a hostNetwork pod has its node IP', () => {
