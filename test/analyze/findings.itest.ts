@@ -12,7 +12,7 @@ import type { Endpoints } from '../../src/model/endpoints.js';
 import type { Pod } from '../../src/model/pod.js';
 import type { Service } from '../../src/model/service.js';
 import type { Captured, Samples, Snapshot } from '../../src/model/snapshot.js';
-import { kubeProxyNat, type GenService } from './support/kubeProxyRules.js';
+import { kubeProxyNat, sepChain, svcChain, type GenService } from './support/kubeProxyRules.js';
 import { Netns } from './support/netns.js';
 import { parseRuleset } from './support/parseRuleset.js';
 import {
@@ -158,6 +158,72 @@ describe('healthy clusters', () => {
     );
     expect(a.affinity?.seconds).toBe(10800);
     expect(view.notes.join('\n')).toMatch(/externalTrafficPolicy: Local[\s\S]*sessionAffinity: ClientIP/);
+  });
+});
+
+describe("the 2019 layout (the seed's kube-proxy, v1.11–1.13)", () => {
+  it('LoadBalancer through KUBE-FW and externalTrafficPolicy Local through KUBE-XLB, 5-decimal probabilities: no findings', () => {
+    const lb: WorldService = {
+      ...kuard,
+      type: 'LoadBalancer',
+      externalTrafficPolicy: 'Local',
+      loadBalancerIngress: ['203.0.113.10'],
+    };
+    const [svc, xlb, fw] = ['KUBE-SVC-', 'KUBE-XLB-', 'KUBE-FW-'].map((p) =>
+      svcChain(p, 'default/kuard:http', 'tcp'),
+    );
+    const seps = pods.map((p) => ({ p, chain: sepChain('default/kuard:http', 'tcp', `${p.ip}:8080`) }));
+    // Written as pkg/proxy/iptables/proxier.go of v1.13 wrote them (probabilities with "%0.5f").
+    const text = [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':OUTPUT ACCEPT [0:0]',
+      ':KUBE-SERVICES - [0:0]',
+      ':KUBE-NODEPORTS - [0:0]',
+      ':KUBE-MARK-MASQ - [0:0]',
+      ':KUBE-MARK-DROP - [0:0]',
+      `:${svc} - [0:0]`,
+      `:${xlb} - [0:0]`,
+      `:${fw} - [0:0]`,
+      ...seps.map((s) => `:${s.chain} - [0:0]`),
+      '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000',
+      '-A KUBE-MARK-DROP -j MARK --set-xmark 0x8000/0x8000',
+      `-A KUBE-SERVICES ! -s 10.244.0.0/16 -d 10.96.100.10/32 -p tcp -m comment --comment "default/kuard:http cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ`,
+      `-A KUBE-SERVICES -d 10.96.100.10/32 -p tcp -m comment --comment "default/kuard:http cluster IP" -m tcp --dport 80 -j ${svc}`,
+      `-A KUBE-SERVICES -d 203.0.113.10/32 -p tcp -m comment --comment "default/kuard:http loadbalancer IP" -m tcp --dport 80 -j ${fw}`,
+      '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+      `-A KUBE-NODEPORTS -p tcp -m comment --comment "default/kuard:http" -m tcp --dport 30080 -j ${xlb}`,
+      `-A ${fw} -m comment --comment "default/kuard:http loadbalancer IP" -j ${xlb}`,
+      `-A ${fw} -m comment --comment "default/kuard:http loadbalancer IP" -j KUBE-MARK-DROP`,
+      `-A ${xlb} -s 10.244.0.0/16 -m comment --comment "Redirect pods trying to reach external loadbalancer VIP to clusterIP" -j ${svc}`,
+      `-A ${xlb} -m comment --comment "Balancing rule 0 for default/kuard:http" -m statistic --mode random --probability 0.50000 -j ${seps[0]!.chain}`,
+      `-A ${xlb} -m comment --comment "Balancing rule 1 for default/kuard:http" -j ${seps[1]!.chain}`,
+      `-A ${svc} -m comment --comment "default/kuard:http" -m statistic --mode random --probability 0.33333 -j ${seps[0]!.chain}`,
+      `-A ${svc} -m comment --comment "default/kuard:http" -m statistic --mode random --probability 0.50000 -j ${seps[1]!.chain}`,
+      `-A ${svc} -m comment --comment "default/kuard:http" -j ${seps[2]!.chain}`,
+      ...seps.flatMap((s) => [
+        `-A ${s.chain} -s ${s.p.ip}/32 -m comment --comment "default/kuard:http" -j KUBE-MARK-MASQ`,
+        `-A ${s.chain} -p tcp -m comment --comment "default/kuard:http" -m tcp -j DNAT --to-destination ${s.p.ip}:8080`,
+      ]),
+      'COMMIT',
+      '',
+    ].join('\n');
+    const snapshot = snapshotOf({
+      pods: [captured(pods.map(pod), null, 'kubectl get pods -o yaml')],
+      services: [captured([service(lb)], null, 'kubectl get svc -o yaml')],
+      endpoints: [captured([endpoints('kuard', 'http', 8080, pods)], null, 'kubectl get ep -o yaml')],
+      rulesets: [captured(parseRuleset(ns.restoreAndSave(text)), 'node-a', 'iptables-save')],
+    });
+    const { services, findings } = analyzeSnapshot(snapshot);
+    expect(findings).toEqual([]);
+    const v = services[0]!.nodes['node-a']!.ports[0]!;
+    expect(v).toMatchObject({ svcChain: svc, fwChain: fw, localChain: xlb, extChain: null });
+    expect(v.backends.map((b) => b.probability)).toEqual([0.33332999982, 0.5, null]);
+    expect(v.localBackends.map((b) => [b.ip, b.effectiveProbability])).toEqual([
+      ['10.244.1.11', 0.5],
+      ['10.244.1.12', 0.5],
+    ]);
   });
 });
 
