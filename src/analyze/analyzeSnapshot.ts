@@ -209,7 +209,6 @@ function serviceView(ctx: Ctx, svc: Service): ServiceView {
   }));
   const nodes: Record<string, NodeServiceView> = {};
   if (!headless && !externalName && svc.clusterIP !== null) {
-    const perNodeSpread = new Map<string, Map<string, string>>();
     for (const [node, { index }] of ctx.nat) {
       if (!index.hasKubeServices) continue;
       const portViews: NodePortChainsView[] = [];
@@ -239,15 +238,6 @@ function serviceView(ctx: Ctx, svc: Service): ServiceView {
           pv,
           endpoints,
         );
-        const spread = new Map<string, string>();
-        for (const b of pv.backends)
-          spread.set(
-            `${b.ip ?? b.chain}:${b.port ?? '?'}`,
-            b.probability === null ? '-' : b.probability.toFixed(5),
-          );
-        const m = perNodeSpread.get(label) ?? new Map<string, string>();
-        m.set(node, describeSpread(pv));
-        perNodeSpread.set(label, m);
       }
       nodes[node] = { backends: portViews.flatMap((v) => v.backends), ports: portViews };
     }
@@ -637,8 +627,9 @@ function checkBackendMode(ctx: Ctx, snapshot: Snapshot): void {
     const reasons: string[] = [];
     for (const rs of list) {
       const nat = rs.ruleset.tables['nat'];
-      const ipvs = Object.entries(nat?.chains ?? {}).flatMap(([, c]) =>
-        c.rules.filter((r) =>
+      // kube-proxy's IPVS mode matches its ipsets from KUBE-SERVICES (pkg/proxy/ipvs/proxier.go).
+      const ipvs = ['KUBE-SERVICES', 'KUBE-NODE-PORT', 'KUBE-LOAD-BALANCER'].flatMap((name) =>
+        (nat?.chains[name]?.rules ?? []).filter((r) =>
           /--match-set KUBE-(CLUSTER-IP|LOOP-BACK|NODE-PORT)|-j KUBE-LOAD-BALANCER/.test(r.raw),
         ),
       );
