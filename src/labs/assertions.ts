@@ -25,7 +25,9 @@ export type Op = '==' | '!=' | '>' | '>=' | '<' | '<=' | '~' | '!~';
 
 export type Literal =
   | { readonly kind: 'literal'; readonly value: string | number | boolean | null }
-  | { readonly kind: 'var'; readonly text: string };
+  | { readonly kind: 'var'; readonly text: string }
+  /** `@status.hostIP`: a field of the same item (compare two fields of one pod). */
+  | { readonly kind: 'field'; readonly path: readonly PathSegment[] };
 
 export interface Condition {
   readonly path: readonly PathSegment[];
@@ -174,6 +176,11 @@ function literalOf(tok: Token | undefined): Literal {
   if (tok.t === 'var') return { kind: 'var', text: tok.v };
   if (tok.t === 'string') return { kind: 'literal', value: tok.v };
   if (tok.t === 'op') throw new SyntaxProblem(`expected a value, found "${tok.v}"`);
+  if (tok.v.startsWith('@')) {
+    const p = parsePath(tok.v.slice(1));
+    if (!p.ok) throw new SyntaxProblem(`field reference ${tok.v}: ${p.error}`);
+    return { kind: 'field', path: p.segments };
+  }
   if (/^-?\d+(\.\d+)?$/.test(tok.v)) return { kind: 'literal', value: Number(tok.v) };
   if (tok.v === 'true' || tok.v === 'false') return { kind: 'literal', value: tok.v === 'true' };
   if (tok.v === 'null') return { kind: 'literal', value: null };
@@ -371,8 +378,16 @@ export interface AssertionResult {
   readonly evidence: readonly string[];
 }
 
-function literalValue(l: Literal, ctx: AssertionContext): string | number | boolean | null {
+function literalValue(l: Literal, ctx: AssertionContext, item?: unknown): string | number | boolean | null {
   if (l.kind === 'literal') return l.value;
+  if (l.kind === 'field') {
+    const v = item === undefined ? undefined : fieldOf(item, l.path);
+    return v === undefined
+      ? null
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : (v as string | number | boolean);
+  }
   const v = substitute(`{{${l.text}}}`, ctx.state, { shell: false });
   return /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
 }
@@ -428,21 +443,23 @@ function fieldOf(item: unknown, path: readonly PathSegment[]): unknown {
   return r.ok ? r.value : undefined;
 }
 
-function holds(item: unknown, expr: Expr, ctx: AssertionContext): boolean {
+function holds(entry: Entry, expr: Expr, ctx: AssertionContext): boolean {
+  const item = entry.value;
   return expr.some((ands) =>
     ands.every((cond) => {
       const v = fieldOf(item, cond.path);
       const hit =
         cond.op && cond.value
-          ? compare(v, cond.op, literalValue(cond.value, ctx))
+          ? compare(v, cond.op, literalValue(cond.value, ctx, item))
           : v !== undefined && v !== null && v !== false && v !== '';
       return cond.negate ? !hit : hit;
     }),
   );
 }
 
-function describeItem(item: unknown, exprs: readonly (Expr | undefined)[]): string {
-  const name = itemName(item) ?? JSON.stringify(item).slice(0, 60);
+function describeItem(entry: Entry, exprs: readonly (Expr | undefined)[]): string {
+  const item = entry.value;
+  const name = entry.key ?? itemName(item) ?? JSON.stringify(item).slice(0, 60);
   const fields = new Map<string, unknown>();
   for (const e of exprs)
     for (const ands of e ?? []) for (const c of ands) fields.set(formatPath(c.path), fieldOf(item, c.path));
@@ -453,11 +470,18 @@ function describeItem(item: unknown, exprs: readonly (Expr | undefined)[]): stri
   return parts.length ? `${name} (${parts.join(', ')})` : name;
 }
 
-function items(ctx: AssertionContext, coll: readonly PathSegment[]): unknown[] {
+interface Entry {
+  /** The key when the collection is a map (e.g. an instance name for a per-node capture). */
+  readonly key?: string;
+  readonly value: unknown;
+}
+
+function items(ctx: AssertionContext, coll: readonly PathSegment[]): Entry[] {
   const r = resolvePath(ctx.state, coll);
   if (!r.ok) throw new UnresolvedVariableError(formatPath(coll), r.message);
-  if (Array.isArray(r.value)) return r.value;
-  if (r.value !== null && typeof r.value === 'object') return Object.values(r.value);
+  if (Array.isArray(r.value)) return r.value.map((value) => ({ value }));
+  if (r.value !== null && typeof r.value === 'object')
+    return Object.entries(r.value).map(([key, value]) => ({ key, value }));
   throw new UnresolvedVariableError(formatPath(coll), `it is ${typeof r.value}, not a collection`);
 }
 
@@ -517,7 +541,7 @@ export function evaluateAssertion(a: Assertion, ctx: AssertionContext): Assertio
         const scope = a.where ? all.filter((x) => holds(x, a.where as Expr, ctx)) : all;
         const counts = new Map<string, number>();
         for (const x of scope) {
-          const v = fieldOf(x, a.field);
+          const v = fieldOf(x.value, a.field);
           if (v !== undefined && v !== null) counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
         }
         const ok = compare(counts.size, a.op, literalValue(a.value, ctx));

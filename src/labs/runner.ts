@@ -41,8 +41,8 @@ export interface Capture {
   readonly check?: string;
   readonly role: string;
   readonly instance: string;
-  /** How many instances the command ran on in this go (1 for single roles). */
-  readonly instances: number;
+  /** The role may have several instances (`many: true`): the capture is kept per instance. */
+  readonly perInstance: boolean;
   readonly command: string;
   readonly as?: string;
   readonly parsed: ParseResult;
@@ -56,13 +56,13 @@ export interface Snapshotter {
 
 /**
  * The stand-in snapshot until src/analyze provides one: each capture is stored under its `as=` name (or block
- * id); a command that ran on several instances of a role is stored as `{instance: value}`.
+ * id); a capture from a role with many instances (e.g. `node`) is stored as `{instance: value}`.
  */
 export class PlainSnapshot implements Snapshotter {
   private readonly state: Record<string, unknown> = {};
   ingest(c: Capture): void {
     const key = c.as ?? c.check ?? c.block;
-    if (c.instances > 1) {
+    if (c.perInstance) {
       const prev = this.state[key];
       const map =
         prev && typeof prev === 'object' && !Array.isArray(prev) ? (prev as Record<string, unknown>) : {};
@@ -289,7 +289,7 @@ export class LabRunner {
           ...(checkId ? { check: checkId } : {}),
           role: run.role,
           instance,
-          instances: targets.length,
+          perInstance: this.deps.lab.roles.find((r) => r.id === run.role)?.many ?? false,
           command,
           ...(run.as ? { as: run.as } : {}),
           parsed,

@@ -36,6 +36,7 @@ export function parsePath(text: string): PathParse {
       if (close < 0) return fail('missing "]"');
       const inner = s.slice(i + 1, close).trim();
       if (/^\d+$/.test(inner)) segments.push(Number(inner));
+      else if (inner === '*') segments.push('*');
       else if (/^"[^"]*"$/.test(inner) || /^'[^']*'$/.test(inner)) segments.push(inner.slice(1, -1));
       else return fail('expected a number or a quoted key inside [ ]');
       i = close + 1;
@@ -106,12 +107,27 @@ export function resolvePath(root: unknown, segments: readonly PathSegment[]): Re
     const seg = segments[i] as PathSegment;
     const here = formatPath(segments.slice(0, i)) || 'the state';
     let next: unknown;
+    if (seg === '*') {
+      // Projection: the rest of the path on every item; `pods[*].ip` is the list of pod IPs.
+      if (!Array.isArray(cur))
+        return { ok: false, message: `${here} is not a list, so [*] does not apply (${available(cur)})` };
+      const rest = segments.slice(i + 1);
+      const values: unknown[] = [];
+      for (const item of cur) {
+        const r = resolvePath(item, rest);
+        if (!r.ok) return { ok: false, message: `in ${here}[*]: ${r.message}` };
+        if (Array.isArray(r.value) && rest.includes('*')) values.push(...(r.value as unknown[]));
+        else values.push(r.value);
+      }
+      return { ok: true, value: values };
+    }
     if (typeof seg === 'number') {
       if (!Array.isArray(cur)) return { ok: false, message: `${here} is not a list (${available(cur)})` };
       if (seg >= cur.length) return { ok: false, message: `${here} has ${cur.length} item(s), no [${seg}]` };
       next = cur[seg];
     } else if (Array.isArray(cur)) {
       next = cur.find((item) => itemName(item) === seg);
+      if (next === undefined && seg === 'length') next = cur.length;
       if (next === undefined)
         return { ok: false, message: `${here} has no item named "${seg}" (${available(cur)})` };
     } else if (isRecord(cur)) {
