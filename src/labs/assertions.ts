@@ -229,16 +229,19 @@ function parseExpr(c: Cursor, stopAt: readonly string[]): Expr {
  * test). Give it back: the last condition's comparison becomes the count's.
  */
 function whereAndCompare(c: Cursor, where: Expr | undefined): { where?: Expr; op: Op; value: Literal } {
-  if (!where || !c.done()) return { ...(where ? { where } : {}), ...finalCompare(c) };
+  if (!where || !c.done()) return { ...(where ? { where } : {}), ...finalCompare(c, true) };
   const lastAnds = where[where.length - 1] as readonly Condition[];
   const last = lastAnds[lastAnds.length - 1] as Condition;
-  if (!last.op || !last.value || last.negate) return { where, ...finalCompare(c) };
+  const numeric =
+    last.value?.kind === 'var' || (last.value?.kind === 'literal' && typeof last.value.value === 'number');
+  if (!last.op || !last.value || last.negate || !numeric) return { where, ...finalCompare(c, true) };
   const trimmed: Condition[][] = where.map((a) => [...a]);
   (trimmed[trimmed.length - 1] as Condition[]).splice(-1, 1, { path: last.path, negate: false });
   return { where: trimmed, op: last.op, value: last.value };
 }
 
-function finalCompare(c: Cursor): { op: Op; value: Literal } {
+/** The comparison that ends `count:` and `distinct:`: against a number (or a variable holding one). */
+function finalCompare(c: Cursor, numeric = false): { op: Op; value: Literal } {
   const t = c.next();
   if (!t || t.t !== 'op')
     throw new SyntaxProblem(
@@ -246,6 +249,10 @@ function finalCompare(c: Cursor): { op: Op; value: Literal } {
     );
   const value = literalOf(c.next());
   if (!c.done()) throw new SyntaxProblem(`unexpected "${c.peek()?.v}" after the value`);
+  if (numeric && !(value.kind === 'var' || (value.kind === 'literal' && typeof value.value === 'number')))
+    throw new SyntaxProblem(
+      `a count is compared with a number, not ${value.kind === 'literal' ? `"${String(value.value)}"` : 'a field'}`,
+    );
   return { op: t.v, value };
 }
 

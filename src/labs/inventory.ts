@@ -145,7 +145,13 @@ export function parseInventory(text: string, file: string): InventoryLoad {
         message: `invalid YAML: ${e.message.split('\n')[0]}`,
       })),
     };
-  const r = inventorySchema.safeParse(doc.toJS({ maxAliasCount: 50 }));
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 50 });
+  } catch (e) {
+    return { problems: [{ path: where, message: `cannot read the YAML: ${(e as Error).message}` }] };
+  }
+  const r = inventorySchema.safeParse(raw);
   if (!r.success) {
     const problems = zodProblems(r.error, where, { '': ['environment', 'roles'] }).map((p) =>
       p.message.startsWith('Invalid input') && p.path.includes('roles.')

@@ -69,6 +69,13 @@ interface RawStep {
 
 /** `sh {role=master parse=kubectl-table id=get-pods}` → language, attributes, flags. */
 export function parseInfoString(info: string): Omit<RawBlock, 'content' | 'line'> {
+  if (info.includes('{') && !info.includes('}'))
+    return {
+      lang: info.split('{')[0]?.trim() ?? '',
+      attrs: new Map(),
+      flags: new Set(),
+      attrError: 'the "{" of the attributes is not closed with "}"',
+    };
   const m = /^\s*([^\s{]*)\s*(?:\{(.*)\})?\s*$/.exec(info);
   if (!m)
     return { lang: info.trim(), attrs: new Map(), flags: new Set(), attrError: 'cannot read the attributes' };
@@ -139,7 +146,17 @@ function parseYaml(
     }
     return { ok: false };
   }
-  return { ok: true, value: doc.toJS({ maxAliasCount: 50 }) };
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: 50 }) as unknown };
+  } catch (e) {
+    problems.push({
+      path: where,
+      message: `cannot read the YAML: ${(e as Error).message}`,
+      advice: 'use fewer aliases (&anchor / *alias)',
+      line,
+    });
+    return { ok: false };
+  }
 }
 
 const md = new MarkdownIt({ html: false });
@@ -339,7 +356,7 @@ export function parseLab(text: string): LabLoad {
         errors.push({ path: `${where}: block ${runIndex}`, message: rb.attrError, line: rb.line });
         continue;
       }
-      if (rb.flags.has('checks')) {
+      if (rb.flags.has('checks') && rb.flags.size === 1 && rb.attrs.size === 0) {
         const cwhere = `${where}: checks`;
         const y = parseYaml(rb.content, cwhere, rb.line, errors);
         if (!y.ok) continue;
