@@ -121,7 +121,7 @@ export class RecordingWriter {
       this.casts.set(key, c);
       if (this.currentStep)
         c.lines.push(
-          JSON.stringify([this.elapsed(), 'm', `step:${this.currentStep.id} ${this.currentStep.title}`]),
+          JSON.stringify([this.currentStep.at, 'm', `step:${this.currentStep.id} ${this.currentStep.title}`]),
         );
     }
     return c;
