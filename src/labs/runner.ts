@@ -216,6 +216,8 @@ export class LabRunner {
       list = this.deps.targets(role);
       this.bound.set(role, list);
     }
+    if (list.length === 0)
+      throw new StepAbort(`role "${role}" is not bound to any machine; add it to the inventory`);
     if ('all' in on) return list;
     const pick = on.name === 'first' ? list.slice(0, 1) : list.filter((b) => b.instance === on.name);
     if (pick.length === 0)

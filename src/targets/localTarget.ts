@@ -10,6 +10,9 @@ export interface LocalTargetOptions {
   readonly clock?: () => number;
 }
 
+/** Stdout and stderr together are kept up to this size per command. */
+export const maxOutputBytes = 16 * 1024 * 1024;
+
 /**
  * Runs a lab's command with `bash -c`. The command is the lab's own shell text, meant for a shell; our own
  * parameters (cwd, env) travel as spawn options, never spliced into the string.
@@ -38,8 +41,21 @@ export class LocalTarget implements Target {
       this.running.add(child);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
+      let kept = 0;
+      let dropped = 0;
+      // Output beyond the cap is counted, not kept: a runaway command must not exhaust memory.
+      const collect =
+        (into: Buffer[]) =>
+        (b: Buffer): void => {
+          if (kept + b.length > maxOutputBytes) {
+            dropped += b.length;
+            return;
+          }
+          kept += b.length;
+          into.push(b);
+        };
+      child.stdout.on('data', collect(out));
+      child.stderr.on('data', collect(err));
       const killGroup = (): void => {
         if (child.pid === undefined || child.exitCode !== null) return;
         try {
@@ -58,7 +74,12 @@ export class LocalTarget implements Target {
         this.running.delete(child);
         resolve({
           stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8') + extraErr,
+          stderr:
+            Buffer.concat(err).toString('utf8') +
+            extraErr +
+            (dropped
+              ? `labdeck: output cut after ${maxOutputBytes} bytes (${dropped} more bytes dropped)\n`
+              : ''),
           exitCode,
           startedAt,
           endedAt: now(),
