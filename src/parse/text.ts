@@ -1,0 +1,180 @@
+/* eslint-disable no-control-regex -- matching control characters is what these helpers are for */
+/**
+ * Shared text helpers for every parser: line splitting, column slicing, neutralisation of terminal controls,
+ * and the diagnostics collector. Pure: no I/O, no globals.
+ */
+import type { Diagnostic, Severity } from '../model/diagnostic.js';
+
+/** A field longer than this is cut, with a `field-too-long` diagnostic. */
+export const FIELD_LIMIT = 4096;
+/** After this many diagnostics a parser stops collecting (one `too-many-diagnostics` says so). */
+export const DIAGNOSTIC_LIMIT = 200;
+
+export class Diagnostics {
+  readonly list: Diagnostic[] = [];
+  private dropped = 0;
+
+  add(severity: Severity, code: string, line: number, column: number, message: string): void {
+    if (this.list.length >= DIAGNOSTIC_LIMIT) {
+      this.dropped++;
+      return;
+    }
+    this.list.push({ code, severity, line, column, message });
+  }
+  error(code: string, line: number, column: number, message: string): void {
+    this.add('error', code, line, column, message);
+  }
+  warn(code: string, line: number, column: number, message: string): void {
+    this.add('warning', code, line, column, message);
+  }
+  info(code: string, line: number, column: number, message: string): void {
+    this.add('info', code, line, column, message);
+  }
+  /** The collected diagnostics, with a last one counting those not kept. */
+  done(): Diagnostic[] {
+    if (this.dropped > 0) {
+      const last = this.list[this.list.length - 1];
+      return [
+        ...this.list,
+        {
+          code: 'too-many-diagnostics',
+          severity: 'info',
+          line: last?.line ?? 1,
+          column: 1,
+          message: `${this.dropped} more diagnostics were not kept`,
+        },
+      ];
+    }
+    return this.list;
+  }
+}
+
+export interface Line {
+  /** 1-based line number. */
+  n: number;
+  text: string;
+}
+
+/** Split on \n, dropping a \r before it; a final empty line after the last \n is not a line. */
+export function splitLines(text: string): Line[] {
+  const out: Line[] = [];
+  let start = 0;
+  let n = 1;
+  const len = text.length;
+  while (start < len) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = len;
+    const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    out.push({ n, text: text.slice(start, stop) });
+    n++;
+    start = end + 1;
+  }
+  return out;
+}
+
+// C0 controls but tab, DEL, C1 controls, and bidi/invisible format characters that could reorder or hide text:
+// U+061C, U+200B–U+200F, U+202A–U+202E, U+2066–U+2069, U+FEFF. See Trojan Source (CVE-2021-42574).
+const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const UNSAFE_G =
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+export function hasUnsafe(s: string): boolean {
+  return UNSAFE.test(s);
+}
+
+/** Make controls visible and inert: ESC → `\x1b`, U+202E → `\u202e`. Printable text is unchanged. */
+export function neutralise(s: string): string {
+  if (!UNSAFE.test(s)) return s;
+  return s.replace(UNSAFE_G, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * Clean a field taken from untrusted output: neutralise controls (warning `control-characters`) and cut it at
+ * FIELD_LIMIT (warning `field-too-long`). `line`/`column` locate the field for the diagnostic.
+ */
+export function field(s: string, diags: Diagnostics, line: number, column: number): string {
+  let v = s;
+  if (UNSAFE.test(v)) {
+    v = neutralise(v);
+    diags.warn(
+      'control-characters',
+      line,
+      column,
+      'terminal control or bidi characters in a field were made visible (e.g. \\x1b, \\u202e)',
+    );
+  }
+  if (v.length > FIELD_LIMIT) {
+    diags.warn('field-too-long', line, column, `a field of ${v.length} characters was cut to ${FIELD_LIMIT}`);
+    v = v.slice(0, FIELD_LIMIT);
+  }
+  return v;
+}
+
+/** Strip ANSI/VT escape sequences (colours of `ls --color`, `ip -c`) before column work; controls left behind are neutralised later. */
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+export function stripAnsi(s: string): string {
+  return s.indexOf('\u001b') < 0 ? s : s.replace(ANSI, '');
+}
+
+export interface Segment {
+  /** 0-based start column. */
+  start: number;
+  text: string;
+}
+
+/**
+ * Cells of a column-aligned line: runs of text separated by two or more spaces (kubectl's tabwriter pads with
+ * at least three, so a single space belongs to the cell: `NOMINATED NODE`, `2 (3h ago)`). Tabs count as a gap.
+ */
+export function segments(line: string): Segment[] {
+  const out: Segment[] = [];
+  const len = line.length;
+  let i = 0;
+  while (i < len) {
+    while (i < len && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+    if (i >= len) break;
+    const start = i;
+    let end = i;
+    while (i < len) {
+      const c = line.charCodeAt(i);
+      if (c === 9) break;
+      if (c === 32) {
+        const next = line.charCodeAt(i + 1);
+        if (i + 1 >= len || next === 32 || next === 9) break;
+      } else end = i + 1;
+      i++;
+    }
+    out.push({ start, text: line.slice(start, end) });
+  }
+  return out;
+}
+
+/** Whitespace-separated words with their 0-based columns. */
+export function words(line: string): Segment[] {
+  const out: Segment[] = [];
+  const len = line.length;
+  let i = 0;
+  while (i < len) {
+    while (i < len && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+    if (i >= len) break;
+    const start = i;
+    while (i < len && line.charCodeAt(i) !== 32 && line.charCodeAt(i) !== 9) i++;
+    out.push({ start, text: line.slice(start, i) });
+  }
+  return out;
+}
+
+/** A decimal integer, or null. */
+export function int(s: string | undefined): number | null {
+  if (s === undefined || !/^-?\d{1,15}$/.test(s)) return null;
+  return Number(s);
+}
+
+export function isBlank(s: string): boolean {
+  return s.trim() === '';
+}
