@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
+import { registerLab } from './lab.js';
 import { registerSsh } from './ssh.js';
 import { registerSandbox } from './sandbox.js';
 
 /** A subcommand adds itself to the program. One line per command, in the order `--help` lists them. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerAnalyze, registerSsh, registerSandbox];
+export const commands: RegisterCommand[] = [registerAnalyze, registerLab, registerSsh, registerSandbox];
