@@ -13,12 +13,20 @@ export function createProgram(version: string): Command {
   return program;
 }
 
+/** The version in LabDeck's package.json, found upwards from this file (src/cli/ in a checkout, dist/ when built). */
 export function readVersion(): string {
-  // dist/cli.js and src/cli/main.ts both sit two levels below the package root.
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
+        name?: string;
+        version: string;
+      };
+      if (pkg.name === 'labdeck') return pkg.version;
+    } catch {
+      // no package.json here: go up
+    }
+    if (dir.pathname === '/') return '0.0.0-unknown';
+  }
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

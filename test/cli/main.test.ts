@@ -22,3 +22,15 @@ describe('labdeck CLI entry', () => {
     }
   });
 });
+
+describe('the built labdeck command', () => {
+  it('runs from dist/ through bin/labdeck.js and prints the version', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const root = new URL('../../', import.meta.url).pathname;
+    // `npm test` builds before testing; run alone, build first (npm run build).
+    expect(existsSync(`${root}dist/cli.js`), 'dist/cli.js exists (npm run build)').toBe(true);
+    const out = execFileSync(process.execPath, [`${root}bin/labdeck.js`, '--version'], { encoding: 'utf8' });
+    expect(out.trim()).toBe(readVersion());
+  });
+});
