@@ -1,8 +1,14 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { AppInfo, TerminalBlock, TerminalInfo } from '../../src/api/contract';
+import type { AppInfo, SnapshotView, TerminalBlock, TerminalInfo } from '../../src/api/contract';
 import type { ApiClient } from './api/client';
 import { TerminalView } from './terminal/TerminalView';
 import { LinkDialog } from './LinkDialog';
+import { ClusterPanel } from './panels/ClusterPanel';
+import { FindingsPanel } from './panels/FindingsPanel';
+import { CapturesPanel } from './panels/CapturesPanel';
+
+const sideTabs = ['cluster', 'findings', 'commands', 'captures'] as const;
+type SideTab = (typeof sideTabs)[number];
 
 interface Tab {
   readonly key: number;
@@ -26,6 +32,8 @@ export function App({ api }: { readonly api: ApiClient }) {
   const [link, setLink] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [disconnected, setDisconnected] = useState<string | null>(null);
+  const [snapshot, setSnapshot] = useState<SnapshotView | null>(null);
+  const [sideTab, setSideTab] = useState<SideTab>('cluster');
 
   const upsert = useCallback((info: TerminalInfo) => {
     setTerminals((prev) => new Map(prev).set(info.id, info));
@@ -33,7 +41,9 @@ export function App({ api }: { readonly api: ApiClient }) {
 
   useEffect(() => {
     api.call('app.info', {}).then(setAppInfo, (e: Error) => setError(e.message));
+    api.call('snapshot.get', {}).then(setSnapshot, () => {});
     const offs = [
+      api.listen('snapshot.changed', setSnapshot),
       api.listen('terminal.info', upsert),
       api.listen('terminal.exit', ({ id, exit }) =>
         setTerminals((prev) => {
@@ -198,20 +208,46 @@ export function App({ api }: { readonly api: ApiClient }) {
             </div>
           ))}
         </section>
-        <aside className="blocks" aria-label="Commands">
-          <h2>Commands</h2>
-          {focusedBlocks.length === 0 && (
-            <p className="hint">Commands you run appear here with their exit codes.</p>
-          )}
-          <ol>
-            {focusedBlocks.map((b) => (
-              <li key={b.seq} className={b.exitCode === 0 ? 'ok' : 'failed'} data-testid="block">
-                <code>{b.command}</code>
-                <span className="exit-code">exit {b.exitCode ?? '?'}</span>
-                <span className="duration">{Math.max(0, b.endedAt - b.startedAt)} ms</span>
-              </li>
+        <aside className="side">
+          <nav className="side-tabs" role="tablist">
+            {sideTabs.map((t) => (
+              <button
+                key={t}
+                role="tab"
+                aria-selected={sideTab === t}
+                className={sideTab === t ? 'active' : ''}
+                data-testid={`side-${t}`}
+                onClick={() => setSideTab(t)}
+              >
+                {t === 'findings' && snapshot?.analysis.findings.length
+                  ? `findings (${snapshot.analysis.findings.length})`
+                  : t}
+              </button>
             ))}
-          </ol>
+          </nav>
+          <div className="side-body">
+            {sideTab === 'cluster' && <ClusterPanel view={snapshot} />}
+            {sideTab === 'findings' && <FindingsPanel view={snapshot} />}
+            {sideTab === 'captures' && <CapturesPanel api={api} view={snapshot} />}
+            {sideTab === 'commands' && (
+              <div className="blocks" aria-label="Commands">
+                {focusedBlocks.length === 0 && (
+                  <p className="hint">
+                    Commands you run in the focused terminal appear here with their exit codes.
+                  </p>
+                )}
+                <ol>
+                  {focusedBlocks.map((b) => (
+                    <li key={b.seq} className={b.exitCode === 0 ? 'ok' : 'failed'} data-testid="block">
+                      <code>{b.command}</code>
+                      <span className="exit-code">exit {b.exitCode ?? '?'}</span>
+                      <span className="duration">{Math.max(0, b.endedAt - b.startedAt)} ms</span>
+                    </li>
+                  ))}
+                </ol>
+              </div>
+            )}
+          </div>
         </aside>
       </main>
       {link && <LinkDialog url={link} onOpen={() => void openLink(link)} onCancel={() => setLink(null)} />}

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiFailure, ApiServer, EventHub, type Disposable, type Handlers } from './server.js';
 import { TerminalManager, type TerminalSession } from '../terminal/index.js';
+import { SnapshotService } from './snapshotService.js';
 
 export interface BackendOptions {
   readonly host: 'electron' | 'web';
@@ -18,6 +19,7 @@ export interface Backend extends Disposable {
   readonly api: ApiServer;
   readonly hub: EventHub;
   readonly terminals: TerminalManager;
+  readonly snapshot: SnapshotService;
 }
 
 /** Only web links leave the app: no file:, javascript: or custom schemes. */
@@ -40,6 +42,8 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 export function createBackend(options: BackendOptions): Backend {
   const hub = new EventHub();
   const terminals = new TerminalManager();
+  const snapshot = new SnapshotService((view) => hub.emit('snapshot.changed', view));
+  const localNode = os.hostname();
   const dataDir = options.dataDir ?? defaultDataDir();
   const wired = new Map<string, Disposable[]>();
 
@@ -60,7 +64,13 @@ export function createBackend(options: BackendOptions): Backend {
       }),
       s.onInfo((info) => hub.emit('terminal.info', info)),
       s.onExit((exit) => hub.emit('terminal.exit', { id, exit })),
-      s.onBlock((block) => hub.emit('terminal.block', { id, block })),
+      s.onBlock((block) => {
+        hub.emit('terminal.block', { id, block });
+        // Commands typed by hand count too: what the parsers recognise joins the snapshot.
+        if (block.exitCode === 0 && !block.truncated && block.output.trim() !== '') {
+          snapshot.add({ text: block.output, command: block.command, node: localNode, origin: 'terminal' });
+        }
+      }),
     ]);
   };
 
@@ -121,6 +131,23 @@ export function createBackend(options: BackendOptions): Backend {
       await s.startRecording(file);
       return { file };
     },
+    'snapshot.get': () => snapshot.view(),
+    'snapshot.add': ({ text, command, node }) => ({
+      captured: snapshot.add({
+        text,
+        ...(command ? { command } : {}),
+        ...(node ? { node } : {}),
+        origin: 'paste',
+      }),
+    }),
+    'snapshot.remove': ({ id }) => {
+      if (!snapshot.remove(id)) throw new ApiFailure('capture-not-found', `no capture "${id}"`, id);
+      return null;
+    },
+    'snapshot.clear': () => {
+      snapshot.clear();
+      return null;
+    },
   };
 
   const api = new ApiServer(handlers, hub, options.log);
@@ -128,7 +155,9 @@ export function createBackend(options: BackendOptions): Backend {
     api,
     hub,
     terminals,
+    snapshot,
     dispose: () => {
+      snapshot.dispose();
       api.dispose();
       for (const list of wired.values()) for (const d of list) d.dispose();
       wired.clear();

@@ -4,6 +4,18 @@
  * the types (`Request<'terminal.create'>`, `EventPayload<'terminal.data'>`), never the schema values.
  */
 import { z } from 'zod';
+import type { SnapshotView, CaptureInfo } from './snapshotService.js';
+
+export type { SnapshotView, CaptureInfo } from './snapshotService.js';
+export type {
+  Analysis,
+  ServiceView,
+  NodeServiceView,
+  BackendView,
+  PodView,
+  EndpointView,
+} from '../analyze/index.js';
+export type { Finding, FindingEvidence } from '../model/finding.js';
 
 const id = z.string().min(1).max(64);
 const dimension = z.number().int().min(1).max(2000);
@@ -88,6 +100,21 @@ export const methods = {
     request: z.object({ id, on: z.boolean() }).strict(),
     reply: z.object({ file: z.string().nullable() }),
   },
+  /** The workspace snapshot: every recognised capture, analysed together. */
+  'snapshot.get': { request: empty, reply: z.custom<SnapshotView>() },
+  /** Adds pasted output; `captured: null` when no parser recognised it. */
+  'snapshot.add': {
+    request: z
+      .object({
+        text: z.string().max(64 * 1024 * 1024),
+        command: z.string().max(4096).optional(),
+        node: z.string().max(253).optional(),
+      })
+      .strict(),
+    reply: z.object({ captured: z.custom<CaptureInfo>().nullable() }),
+  },
+  'snapshot.remove': { request: z.object({ id }).strict(), reply: ok },
+  'snapshot.clear': { request: empty, reply: ok },
 } as const;
 
 export const events = {
@@ -95,6 +122,7 @@ export const events = {
   'terminal.info': terminalInfo,
   'terminal.exit': z.object({ id, exit: terminalExit }),
   'terminal.block': z.object({ id, block: terminalBlock }),
+  'snapshot.changed': z.custom<SnapshotView>(),
 } as const;
 
 export type Methods = typeof methods;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { startWebHost, waitFor, type RunningWebHost } from '../support/web-host-
 
 const shots = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 const docsShot = path.resolve(import.meta.dirname, '../../docs/screenshot.png');
+const fixtures = path.resolve(import.meta.dirname, '../fixtures');
 
 describe('workbench in Chromium through the web host', () => {
   let host: RunningWebHost;
@@ -70,7 +71,44 @@ describe('workbench in Chromium through the web host', () => {
     }, 'the block of `echo hello; (exit 3)`');
     expect(block.output).toBe('hello');
     expect(block.exitCode).toBe(3);
+    await page.getByTestId('side-commands').click();
     await page.getByTestId('block').first().waitFor();
+    await page.screenshot({ path: path.join(shots, 'terminal-blocks.png') });
+  });
+
+  it("turns the seed's captures into the service data path and its findings", async () => {
+    const id = await openTerminal();
+    // Output typed by hand in a terminal is parsed when detection recognises it ...
+    for (const file of [
+      'kubectl-object/seed-none-endpoints-yaml.txt',
+      'kubectl-object/seed-clusterip-svc-yaml.txt',
+    ]) {
+      await typeLine(id, `cat ${path.join(fixtures, file)}`);
+    }
+    await typeLine(id, `cat ${path.join(fixtures, 'kubectl-table/seed-networking-get-pods-wide.txt')}`);
+    await waitFor(async () => {
+      const view = await host.api.call('snapshot.get', {});
+      return view.captures.length >= 3 ? true : undefined;
+    }, 'three captures from the terminal');
+    // ... and output taken elsewhere is pasted, with the command and the node it came from.
+    await page.getByTestId('side-captures').click();
+    for (const part of ['kube-services-rule', 'kube-svc-chain', 'kube-sep-chain']) {
+      await page
+        .getByLabel('Output to add')
+        .fill(readFileSync(path.join(fixtures, `iptables-save/seed-clusterip-${part}.txt`), 'utf8'));
+      await page.getByLabel('Command').fill('iptables-save');
+      await page.getByLabel('Node').fill('ip-10-0-23-3');
+      await page.getByRole('button', { name: 'Add' }).click();
+      await page.getByText('Added as iptables-save').waitFor();
+    }
+    await page.getByTestId('side-findings').click();
+    await page.locator('[data-code="sep-stale"]').waitFor();
+    expect(await page.locator('[data-code="sep-stale"]').innerText()).toContain('192.168.236.133');
+    await page.getByTestId('side-cluster').click();
+    const chains = page.getByTestId('service-default-kuard').getByTestId('chains-ip-10-0-23-3');
+    await chains.waitFor();
+    expect(await chains.locator('tbody tr').count()).toBe(10);
+    expect(await chains.locator('td.share').allInnerTexts()).toEqual(Array(10).fill('10.0 %'));
     await page.screenshot({ path: path.join(shots, 'workbench.png') });
     if (process.env.UPDATE_DOCS_SCREENSHOT) await page.screenshot({ path: docsShot });
   });

@@ -1,0 +1,148 @@
+import { analyzeSnapshot, snapshotFromParsed, type Analysis, type ParsedCapture } from '../analyze/index.js';
+import type { Diagnostic } from '../model/diagnostic.js';
+import { parse } from '../parse/parse.js';
+import type { ParseKind } from '../parse/kinds.js';
+import type { Disposable } from './server.js';
+
+/** Where a capture came from: a command finished in a terminal, text the user pasted, or a lab step. */
+export type CaptureOrigin = 'terminal' | 'paste' | 'lab';
+
+export interface CaptureInfo {
+  readonly id: string;
+  readonly kind: string;
+  readonly origin: CaptureOrigin;
+  readonly node: string | null;
+  readonly command: string | null;
+  readonly takenAt: string;
+  readonly errors: number;
+  readonly warnings: number;
+  /** The first diagnostics, for the capture list (`line 3: …`). */
+  readonly problems: readonly string[];
+}
+
+export interface SnapshotView {
+  readonly captures: readonly CaptureInfo[];
+  readonly analysis: Analysis;
+}
+
+export interface AddText {
+  readonly text: string;
+  readonly command?: string;
+  readonly node?: string;
+  /** A parser kind; by default detection picks one from the command line and the text. */
+  readonly as?: ParseKind;
+  readonly origin: CaptureOrigin;
+}
+
+interface Entry {
+  readonly info: CaptureInfo;
+  readonly capture: ParsedCapture;
+}
+
+/** Kinds that feed the snapshot; others (hostname, kubeconfig, …) parse but add nothing to compare. */
+const snapshotKinds = new Set([
+  'kubectl-table',
+  'kubectl-object',
+  'iptables-save',
+  'cni-config',
+  'ip-route',
+  'kuard-env',
+  'transcript',
+]);
+
+/** At most this many captures are kept; the oldest go first. */
+export const maxCaptures = 200;
+
+function summarise(
+  diagnostics: readonly Diagnostic[],
+): Pick<CaptureInfo, 'errors' | 'warnings' | 'problems'> {
+  return {
+    errors: diagnostics.filter((d) => d.severity === 'error').length,
+    warnings: diagnostics.filter((d) => d.severity === 'warning').length,
+    problems: diagnostics
+      .filter((d) => d.severity !== 'info')
+      .slice(0, 3)
+      .map((d) => `line ${d.line}: ${d.message}`),
+  };
+}
+
+/**
+ * The workspace's snapshot of a cluster: every recognised output — a command finished in any terminal, text the
+ * user pasted, a lab step's capture — parsed, stamped with where and when, and analysed together, so the panels can
+ * line up pods, services, endpoints and each node's chains and say what does not add up.
+ */
+export class SnapshotService implements Disposable {
+  private readonly entries: Entry[] = [];
+  private nextId = 1;
+  private cached: SnapshotView | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly onChange: (view: SnapshotView) => void,
+    private readonly now: () => Date = () => new Date(),
+    /** Analysis runs this long after the last change, so a burst of commands is analysed once. */
+    private readonly settleMs = 50,
+  ) {}
+
+  /** Parses and adds a capture; returns null when no parser recognised the text (nothing is added). */
+  add(input: AddText): CaptureInfo | null {
+    const result = parse({
+      text: input.text,
+      ...(input.command ? { command: input.command } : {}),
+      ...(input.as ? { as: input.as } : {}),
+    });
+    if (!snapshotKinds.has(result.kind)) return null;
+    const takenAt = this.now().toISOString();
+    const info: CaptureInfo = {
+      id: `c${this.nextId++}`,
+      kind: result.kind,
+      origin: input.origin,
+      node: input.node ?? null,
+      command: input.command ?? null,
+      takenAt,
+      ...summarise(result.diagnostics),
+    };
+    this.entries.push({
+      info,
+      capture: {
+        kind: result.kind,
+        value: result.value,
+        source: { node: info.node, command: info.command, takenAt, origin: input.origin },
+      },
+    });
+    if (this.entries.length > maxCaptures) this.entries.splice(0, this.entries.length - maxCaptures);
+    this.changed();
+    return info;
+  }
+
+  remove(id: string): boolean {
+    const at = this.entries.findIndex((e) => e.info.id === id);
+    if (at < 0) return false;
+    this.entries.splice(at, 1);
+    this.changed();
+    return true;
+  }
+
+  clear(): void {
+    this.entries.length = 0;
+    this.changed();
+  }
+
+  view(): SnapshotView {
+    if (!this.cached) {
+      const snapshot = snapshotFromParsed(this.entries.map((e) => e.capture));
+      this.cached = { captures: this.entries.map((e) => e.info), analysis: analyzeSnapshot(snapshot) };
+    }
+    return this.cached;
+  }
+
+  private changed(): void {
+    this.cached = null;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.onChange(this.view()), this.settleMs);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+}
