@@ -12,7 +12,7 @@
  * Either way iptables-save prints the probability with 11 decimals of a 2^-31-quantized value (xt_statistic).
  */
 import type { IptablesRuleset } from '../model/iptables.js';
-import { hostAddress, readRule, type RuleFacts } from './ruleFacts.js';
+import { factsOfRule, hostAddress, readRule, type RuleFacts } from './ruleFacts.js';
 
 /** A rule with where it sits: the table, chain and 1-based position iptables-save printed it at. */
 export interface RuleRef {
@@ -57,8 +57,14 @@ class LazyRules {
     if (!c) return undefined;
     const list: IndexedRule[] = [];
     for (let i = 0; i < c.rules.length; i++) {
-      const raw = c.rules[i]!.raw;
-      const facts = readRule(raw, chain) as IndexedRule & { ref: RuleRef };
+      const rule = c.rules[i]!;
+      const raw = rule.raw;
+      // The parser's fields when it filled them; the text otherwise (a ruleset built by other means).
+      const facts = (
+        Array.isArray(rule.matches) && rule.negations !== undefined
+          ? factsOfRule(rule, chain)
+          : readRule(raw, chain)
+      ) as IndexedRule & { ref: RuleRef };
       facts.ref = { table: 'nat', chain, index: i + 1, raw };
       list.push(facts);
     }
