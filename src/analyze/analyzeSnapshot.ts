@@ -55,6 +55,7 @@ interface Ctx {
   readonly merged: Merged;
   readonly findings: Finding[];
   readonly podsByIp: ReadonlyMap<string, Pod>;
+  readonly podNamespaces: ReadonlySet<string>;
   /** `namespace|key=value` → pods with that label, so a selector looks at its candidates only. */
   readonly podsByLabel: ReadonlyMap<string, readonly Pod[]>;
   readonly nodeIps: ReadonlyMap<string, string>;
@@ -113,7 +114,8 @@ export function analyzeSnapshot(snapshot: Snapshot): Analysis {
     const rs = primaryRuleset(list);
     if (rs) nat.set(node, { index: indexNat(rs.ruleset), rs });
   }
-  const ctx: Ctx = { merged, findings: [], podsByIp, podsByLabel, nodeIps, nat };
+  const podNamespaces = new Set([...merged.pods.values()].map((p) => p.value.namespace ?? defaultNamespace));
+  const ctx: Ctx = { merged, findings: [], podsByIp, podNamespaces, podsByLabel, nodeIps, nat };
 
   checkBackendMode(ctx, snapshot);
   checkConflicts(ctx);
@@ -389,7 +391,8 @@ function checkEndpoints(
           },
         ],
       });
-    if (!ctx.merged.podsCaptured) continue;
+    // Only when pods of this namespace were captured: a `kubectl get pods -n kube-system` says nothing of default.
+    if (!ctx.podNamespaces.has(subject.namespace)) continue;
     const byName = address.targetRef?.name
       ? ctx.merged.pods.get(
           objectKey(address.targetRef.namespace ?? subject.namespace, address.targetRef.name),
