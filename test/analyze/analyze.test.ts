@@ -200,3 +200,32 @@ describe('the test rule writer', () => {
     expect(sepChain('ns1/svc1:p80', 'tcp', '10.180.0.1:80')).toBe('KUBE-SEP-SXIVWICOYRO3J4NJ');
   });
 });
+
+describe('what a capture does not say is not a finding', () => {
+  it('no endpoint-orphan when only another namespace’s pods were captured', () => {
+    const kubeSystem = three.map((p) => ({
+      ...pod({ ...p, name: `coredns-${p.name}`, ip: `10.244.9.${p.ip.slice(-2)}` }),
+      namespace: 'kube-system',
+    }));
+    const snap = snapshotOf({
+      pods: [captured(kubeSystem, null, 'kubectl get pod --namespace=kube-system')],
+      services: [captured([service(kuard)], null, 'kubectl get svc kuard -o yaml')],
+      endpoints: [
+        captured([endpoints('kuard', '', 8080, three)], null, 'kubectl get endpoints kuard -o yaml'),
+      ],
+    });
+    expect(analyzeSnapshot(snap).findings).toEqual([]);
+  });
+
+  it('no SEP verdicts without the service’s endpoints', () => {
+    const snap = snapshotOf({
+      services: [captured([service(kuard)], null, 'kubectl get svc kuard -o yaml')],
+      rulesets: [
+        captured(parseRuleset(kubeProxyNat([genService(kuard, three, 'node-a')])), 'node-a', 'iptables-save'),
+      ],
+    });
+    const { services, findings } = analyzeSnapshot(snap);
+    expect(findings).toEqual([]);
+    expect(services[0]!.nodes['node-a']!.backends.map((b) => b.ip)).toEqual(three.map((p) => p.ip));
+  });
+});
