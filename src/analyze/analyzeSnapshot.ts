@@ -309,6 +309,7 @@ function portChainsView(
     servicePort: label,
     clusterIPRule: (rules.clusterIPRule ?? null)?.ref.raw ?? null,
     nodePortRule: rules.nodePortRule?.ref.raw ?? null,
+    noEndpointsRules: rules.noEndpointsRules.map((r) => r.ref.raw),
     externalRules: rules.externalRules.map((r) => r.ref.raw),
     svcChain: rules.svc?.chain ?? null,
     extChain: rules.extChain ?? null,
@@ -431,8 +432,11 @@ function checkPortOnNode(
 ): void {
   const label = subject.port!;
   const key = servicePortKey(subject.namespace, subject.name, p.name ?? '');
+  // kube-proxy writes no nat entry for a port without ready endpoints (a filter-table REJECT instead), so the
+  // "missing" checks need endpoints that were captured and ready.
+  const hasReady = endpoints.some((e) => e.ready && e.portName === (p.name ?? ''));
   // clusterip-missing: no KUBE-SERVICES entry for ClusterIP:port.
-  if (!rules.clusterIPRule && svc.clusterIP !== null && svc.clusterIP !== 'None') {
+  if (hasReady && !rules.clusterIPRule && svc.clusterIP !== null && svc.clusterIP !== 'None') {
     const elsewhere = rules.clusterIPRuleElsewhere[0];
     ctx.findings.push({
       code: 'clusterip-missing',
@@ -452,7 +456,7 @@ function checkPortOnNode(
       ],
     });
   }
-  if (p.nodePort !== null && index.present.has('KUBE-NODEPORTS') && !rules.nodePortRule) {
+  if (hasReady && p.nodePort !== null && index.present.has('KUBE-NODEPORTS') && !rules.nodePortRule) {
     const elsewhere = rules.nodePortRuleElsewhere[0];
     ctx.findings.push({
       code: 'nodeport-missing',

@@ -35,6 +35,8 @@ export interface NatIndex {
   /** KUBE-NODEPORTS jumps, by port and by comment key. */
   readonly nodePortsByPort: ReadonlyMap<number, readonly IndexedRule[]>;
   readonly nodePortsByKey: ReadonlyMap<string, readonly IndexedRule[]>;
+  /** filter-table rules kube-proxy writes for a service port without endpoints (`"ns/svc:port has no endpoints"`). */
+  readonly noEndpointsByKey: ReadonlyMap<string, readonly IndexedRule[]>;
   /** The KUBE-SVC chain whose own rules carry this comment key (read on first use). */
   svcChainFor(key: string): string | undefined;
 }
@@ -98,6 +100,17 @@ export function indexNat(ruleset: IptablesRuleset): NatIndex {
     const key = splitComment(r.comment)?.key;
     if (key !== undefined) push(nodePortsByKey, key, r);
   }
+  const noEndpointsByKey = new Map<string, IndexedRule[]>();
+  const filter = ruleset.tables['filter'];
+  for (const chain of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES']) {
+    const rulesOf = filter?.chains[chain]?.rules ?? [];
+    rulesOf.forEach((rule, i) => {
+      const facts = factsOfRule(rule, chain) as IndexedRule & { ref: RuleRef };
+      facts.ref = { table: 'filter', chain, index: i + 1, raw: rule.raw };
+      const c = splitComment(facts.comment);
+      if (c && /has no endpoints/.test(c.rest)) push(noEndpointsByKey, c.key, facts);
+    });
+  }
   let svcChainByKey: Map<string, string> | undefined;
   const svcChainFor = (key: string): string | undefined => {
     if (!svcChainByKey) {
@@ -120,6 +133,7 @@ export function indexNat(ruleset: IptablesRuleset): NatIndex {
     servicesByKey,
     nodePortsByPort,
     nodePortsByKey,
+    noEndpointsByKey,
     svcChainFor,
   };
 }
@@ -249,6 +263,8 @@ export interface PortRules {
   readonly local?: ServiceChain;
   readonly extChain?: string;
   readonly fwChain?: string;
+  /** REJECT/DROP rules in the filter table for a port without endpoints. */
+  readonly noEndpointsRules: readonly IndexedRule[];
 }
 
 const chainKinds = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-XLB-', 'KUBE-EXT-', 'KUBE-FW-'] as const;
@@ -318,5 +334,6 @@ export function lookupPort(nat: NatIndex, p: PortLookup): PortRules {
     ...(found.local !== undefined && { local: readServiceChain(nat, found.local) }),
     ...(found.ext !== undefined && { extChain: found.ext }),
     ...(found.fw !== undefined && { fwChain: found.fw }),
+    noEndpointsRules: nat.noEndpointsByKey.get(key) ?? [],
   };
 }

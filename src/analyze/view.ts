@@ -48,6 +48,8 @@ export interface NodePortChainsView {
   /** The KUBE-SERVICES rule for ClusterIP:port; null when absent. */
   readonly clusterIPRule: string | null;
   readonly nodePortRule: string | null;
+  /** kube-proxy's filter-table REJECT for a port without endpoints (`"… has no endpoints"`). */
+  readonly noEndpointsRules: readonly string[];
   /** `loadbalancer IP` / `external IP` entries. */
   readonly externalRules: readonly string[];
   readonly svcChain: string | null;
