@@ -199,6 +199,13 @@ function serviceView(ctx: Ctx, svc: Service): ServiceView {
       });
   }
   pods.sort((a, b) => a.name.localeCompare(b.name));
+  for (const ip of new Set(endpoints.map((e) => e.ip))) {
+    const nodeName = ctx.nodeIps.get(ip);
+    if (nodeName !== undefined)
+      notes.push(
+        `Endpoint ${ip} is node ${nodeName}'s own address: a hostNetwork pod (or a process on the node, like the API server behind "kubernetes") serves this service.`,
+      );
+  }
 
   checkEndpoints(ctx, svc, subject, svcObject, eps, pods);
 

@@ -69,9 +69,10 @@ export function tokenizeRule(raw: string): string[] {
   return out;
 }
 
-/** Strip a `/32` host mask so addresses compare with pod and service IPs. */
+/** Strip a `/32` (IPv4) or `/128` (IPv6) host mask so addresses compare with pod and service IPs. */
 export function hostAddress(cidr: string): string {
-  return cidr.endsWith('/32') ? cidr.slice(0, -3) : cidr;
+  if (cidr.endsWith('/32')) return cidr.slice(0, -3);
+  return cidr.endsWith('/128') ? cidr.slice(0, -4) : cidr;
 }
 
 const noNegations: readonly string[] = Object.freeze([]);

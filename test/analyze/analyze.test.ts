@@ -13,6 +13,7 @@ import {
   captured,
   endpoints,
   genService,
+  node,
   pod,
   service,
   snapshotOf,
@@ -227,5 +228,29 @@ describe('what a capture does not say is not a finding', () => {
     const { services, findings } = analyzeSnapshot(snap);
     expect(findings).toEqual([]);
     expect(services[0]!.nodes['node-a']!.backends.map((b) => b.ip)).toEqual(three.map((p) => p.ip));
+  });
+});
+
+describe('hostNetwork teaching notes', () => {
+  it('an endpoint at a node address is explained on the service', () => {
+    const apiserver: WorldPod = { name: 'kube-apiserver-master', ip: '172.18.0.2', node: 'master' };
+    const snap = snapshotOf({
+      nodes: [captured([node('master', '172.18.0.2')], null, 'kubectl get nodes -o wide')],
+      services: [
+        captured(
+          [service({ ...kuard, name: 'kubernetes', selector: {} })],
+          null,
+          'kubectl get svc kubernetes -o yaml',
+        ),
+      ],
+      endpoints: [
+        captured([endpoints('kubernetes', '', 6443, [apiserver])], null, 'kubectl get ep kubernetes -o yaml'),
+      ],
+    });
+    const { services, findings } = analyzeSnapshot(snap);
+    expect(findings).toEqual([]);
+    expect(services[0]!.notes).toContain(
+      'Endpoint 172.18.0.2 is node master\'s own address: a hostNetwork pod (or a process on the node, like the API server behind "kubernetes") serves this service.',
+    );
   });
 });
