@@ -231,7 +231,6 @@ function serviceView(ctx: Ctx, svc: Service): ServiceView {
           protocol: p.protocol,
           clusterIP: svc.clusterIP,
           ...(p.nodePort !== null && { nodePort: p.nodePort }),
-          externalAddresses: [...svc.externalIPs, ...(svc.loadBalancerIngress ?? [])],
         });
         const pv = portChainsView(ctx, label, rules, endpoints, p.name ?? '');
         portViews.push(pv);
@@ -244,7 +243,6 @@ function serviceView(ctx: Ctx, svc: Service): ServiceView {
           index,
           p,
           rules,
-          pv,
           endpoints,
         );
       }
@@ -434,7 +432,6 @@ function checkPortOnNode(
   index: NatIndex,
   p: Service['ports'][number],
   rules: PortRules,
-  pv: NodePortChainsView,
   endpoints: readonly EndpointView[],
 ): void {
   const label = subject.port!;
@@ -567,7 +564,6 @@ function checkPortOnNode(
     }
   }
   checkProbabilities(ctx, subject, node, rules.svc);
-  void pv;
 }
 
 function checkProbabilities(ctx: Ctx, subject: FindingSubject, node: string, chain: ServiceChain): void {

@@ -245,7 +245,6 @@ export interface PortLookup {
   readonly protocol: string;
   readonly clusterIP?: string;
   readonly nodePort?: number;
-  readonly externalAddresses: readonly string[];
 }
 
 export interface PortRules {
