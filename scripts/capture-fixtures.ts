@@ -70,6 +70,69 @@ function save(
 const stableDate = (s: string): string =>
   s.replace(/ on \w{3} \w{3} +\d+ [\d:]+ \d{4}$/gm, ' on Sat Nov 28 00:00:00 2026');
 
+// --- kubectl: client-side dry runs need no API server; KUBECONFIG points nowhere so nothing is contacted ---
+const kubectl = (args: string[]): string =>
+  execFileSync('kubectl', args, {
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: '/nonexistent' },
+    timeout: 60_000,
+  });
+const kubectlVersion = kubectl(['version', '--client']).split('\n')[0]!.trim();
+const svcArgs = ['create', 'service', 'nodeport', 'kuard', '--tcp=80:8080', '--dry-run=client'];
+const deployArgs = [
+  'create',
+  'deployment',
+  'kuard',
+  '--image=gcr.io/kuar-demo/kuard-amd64:1',
+  '--replicas=3',
+  '--dry-run=client',
+];
+save(
+  'kubectl-object',
+  'captured-create-service-nodeport-yaml',
+  kubectl([...svcArgs, '-o', 'yaml']),
+  `kubectl ${svcArgs.join(' ')} -o yaml`,
+  kubectlVersion,
+);
+save(
+  'kubectl-object',
+  'captured-create-deployment-json',
+  kubectl([...deployArgs, '-o', 'json']),
+  `kubectl ${deployArgs.join(' ')} -o json`,
+  kubectlVersion,
+);
+save(
+  'kubectl-name',
+  'captured-create-deployment-name',
+  kubectl([...deployArgs, '-o', 'name']),
+  `kubectl ${deployArgs.join(' ')} -o name`,
+  kubectlVersion,
+);
+save(
+  'kubectl-action',
+  'captured-create-deployment',
+  kubectl(deployArgs),
+  `kubectl ${deployArgs.join(' ')}`,
+  kubectlVersion,
+);
+const multiArgs = [
+  'create',
+  'service',
+  'clusterip',
+  'kuard',
+  '--tcp=80:8080',
+  '--tcp=443:8443',
+  '--dry-run=client',
+];
+save(
+  'kubectl-jsonpath',
+  'captured-service-ports-jsonpath',
+  kubectl([...multiArgs, '-o', 'jsonpath={.spec.ports[*].port}']),
+  `kubectl ${multiArgs.join(' ')} -o jsonpath='{.spec.ports[*].port}'`,
+  kubectlVersion,
+  'kubectl prints no newline after jsonpath output',
+);
+
 run(['ip', 'netns', 'add', ns1]);
 run(['ip', 'netns', 'add', ns2]);
 try {
