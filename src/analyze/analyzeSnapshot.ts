@@ -231,8 +231,9 @@ function serviceView(ctx: Ctx, svc: Service): ServiceView {
           protocol: p.protocol,
           clusterIP: svc.clusterIP,
           ...(p.nodePort !== null && { nodePort: p.nodePort }),
+          onlyPort: svc.ports.length === 1,
         });
-        const pv = portChainsView(ctx, label, rules, endpoints, p.name ?? '');
+        const pv = portChainsView(ctx, label, rules, eps ? endpoints : null, p.name ?? '');
         portViews.push(pv);
         checkPortOnNode(
           ctx,
@@ -279,11 +280,13 @@ function backendViews(
   ctx: Ctx,
   label: string,
   chain: ServiceChain | undefined,
-  endpoints: readonly EndpointView[],
+  /** null when the service's endpoints were not captured: then nobody can say whether a target is one. */
+  endpoints: readonly EndpointView[] | null,
   portName: string,
   via: 'svc' | 'local',
 ): BackendView[] {
   if (!chain) return [];
+  const epsCaptured = endpoints !== null;
   return chain.backends.map((b) => {
     const ip = b.sep.ip ?? null;
     return {
@@ -293,7 +296,10 @@ function backendViews(
       port: b.sep.port ?? null,
       probability: b.probability ?? null,
       effectiveProbability: b.effective,
-      isEndpoint: ip !== null && endpoints.some((e) => e.ip === ip && e.ready && e.portName === portName),
+      isEndpoint:
+        ip === null || !epsCaptured
+          ? null
+          : endpoints!.some((e) => e.ip === ip && e.ready && e.portName === portName),
       pod: ip === null ? null : (ctx.podsByIp.get(ip)?.name ?? null),
       via,
       rule: b.rule.ref.raw,
@@ -306,7 +312,7 @@ function portChainsView(
   ctx: Ctx,
   label: string,
   rules: PortRules,
-  endpoints: readonly EndpointView[],
+  endpoints: readonly EndpointView[] | null,
   portName: string,
 ): NodePortChainsView {
   const affinity = rules.svc && rules.svc.affinityRules.length > 0 ? rules.svc.affinityRules : null;

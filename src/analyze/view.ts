@@ -32,8 +32,8 @@ export interface BackendView {
   readonly probability: number | null;
   /** The share of new connections that land here: p_i × Π(1 − p_j) over the rules before it. */
   readonly effectiveProbability: number;
-  /** Is the DNAT target a ready endpoint of this service port? */
-  readonly isEndpoint: boolean;
+  /** Is the DNAT target a ready endpoint of this service port? null when the endpoints (or the target) are unknown. */
+  readonly isEndpoint: boolean | null;
   /** The pod with that IP, when known. */
   readonly pod: string | null;
   /** `svc` for cluster-wide traffic; `local` for KUBE-SVL / KUBE-XLB (externalTrafficPolicy: Local). */
