@@ -854,7 +854,7 @@ function checkSamples(ctx: Ctx, snapshot: Snapshot, services: readonly ServiceVi
         },
         {
           kind: 'statistic',
-          text: `chi-square ${result.statistic.toFixed(2)}, df ${result.degreesOfFreedom}, p-value ${result.pValue.toExponential(3)}`,
+          text: `chi-square ${result.statistic.toFixed(2)}, df ${result.degreesOfFreedom}, p-value ${result.pValue.toExponential(3)}${Math.min(...result.expected.filter((e) => e > 0)) < 5 ? ' (some expected counts are under 5: take more samples for a sound test)' : ''}`,
           field: 'pValue',
         },
       ],
