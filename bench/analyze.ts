@@ -45,7 +45,8 @@ for (let i = 0; i < count; i++) {
     port: 80,
     portName: 'http',
     targetPort: 8080,
-    nodePort: 30000 + (i % 2768),
+    // The default NodePort range 30000-32767 holds 2,768 ports: the first services get one, the rest are ClusterIP.
+    ...(i < 2768 && { nodePort: 30000 + i }),
     selector: { app: name },
   };
   services.push(service(ws));

@@ -55,6 +55,7 @@ interface Ctx {
   readonly merged: Merged;
   readonly findings: Finding[];
   readonly podsByIp: ReadonlyMap<string, Pod>;
+  readonly podNamespaces: ReadonlySet<string>;
   /** `namespace|key=value` → pods with that label, so a selector looks at its candidates only. */
   readonly podsByLabel: ReadonlyMap<string, readonly Pod[]>;
   readonly nodeIps: ReadonlyMap<string, string>;
@@ -113,7 +114,8 @@ export function analyzeSnapshot(snapshot: Snapshot): Analysis {
     const rs = primaryRuleset(list);
     if (rs) nat.set(node, { index: indexNat(rs.ruleset), rs });
   }
-  const ctx: Ctx = { merged, findings: [], podsByIp, podsByLabel, nodeIps, nat };
+  const podNamespaces = new Set([...merged.pods.values()].map((p) => p.value.namespace ?? defaultNamespace));
+  const ctx: Ctx = { merged, findings: [], podsByIp, podNamespaces, podsByLabel, nodeIps, nat };
 
   checkBackendMode(ctx, snapshot);
   checkConflicts(ctx);
@@ -197,6 +199,13 @@ function serviceView(ctx: Ctx, svc: Service): ServiceView {
       });
   }
   pods.sort((a, b) => a.name.localeCompare(b.name));
+  for (const ip of new Set(endpoints.map((e) => e.ip))) {
+    const nodeName = ctx.nodeIps.get(ip);
+    if (nodeName !== undefined)
+      notes.push(
+        `Endpoint ${ip} is node ${nodeName}'s own address: a hostNetwork pod (or a process on the node, like the API server behind "kubernetes") serves this service.`,
+      );
+  }
 
   checkEndpoints(ctx, svc, subject, svcObject, eps, pods);
 
@@ -222,9 +231,9 @@ function serviceView(ctx: Ctx, svc: Service): ServiceView {
           protocol: p.protocol,
           clusterIP: svc.clusterIP,
           ...(p.nodePort !== null && { nodePort: p.nodePort }),
-          externalAddresses: [...svc.externalIPs, ...(svc.loadBalancerIngress ?? [])],
+          onlyPort: svc.ports.length === 1,
         });
-        const pv = portChainsView(ctx, label, rules, endpoints, p.name ?? '');
+        const pv = portChainsView(ctx, label, rules, eps ? endpoints : null, p.name ?? '');
         portViews.push(pv);
         checkPortOnNode(
           ctx,
@@ -235,7 +244,6 @@ function serviceView(ctx: Ctx, svc: Service): ServiceView {
           index,
           p,
           rules,
-          pv,
           endpoints,
         );
       }
@@ -272,11 +280,13 @@ function backendViews(
   ctx: Ctx,
   label: string,
   chain: ServiceChain | undefined,
-  endpoints: readonly EndpointView[],
+  /** null when the service's endpoints were not captured: then nobody can say whether a target is one. */
+  endpoints: readonly EndpointView[] | null,
   portName: string,
   via: 'svc' | 'local',
 ): BackendView[] {
   if (!chain) return [];
+  const epsCaptured = endpoints !== null;
   return chain.backends.map((b) => {
     const ip = b.sep.ip ?? null;
     return {
@@ -286,7 +296,10 @@ function backendViews(
       port: b.sep.port ?? null,
       probability: b.probability ?? null,
       effectiveProbability: b.effective,
-      isEndpoint: ip !== null && endpoints.some((e) => e.ip === ip && e.ready && e.portName === portName),
+      isEndpoint:
+        ip === null || !epsCaptured
+          ? null
+          : endpoints!.some((e) => e.ip === ip && e.ready && e.portName === portName),
       pod: ip === null ? null : (ctx.podsByIp.get(ip)?.name ?? null),
       via,
       rule: b.rule.ref.raw,
@@ -299,7 +312,7 @@ function portChainsView(
   ctx: Ctx,
   label: string,
   rules: PortRules,
-  endpoints: readonly EndpointView[],
+  endpoints: readonly EndpointView[] | null,
   portName: string,
 ): NodePortChainsView {
   const affinity = rules.svc && rules.svc.affinityRules.length > 0 ? rules.svc.affinityRules : null;
@@ -307,6 +320,7 @@ function portChainsView(
     servicePort: label,
     clusterIPRule: (rules.clusterIPRule ?? null)?.ref.raw ?? null,
     nodePortRule: rules.nodePortRule?.ref.raw ?? null,
+    noEndpointsRules: rules.noEndpointsRules.map((r) => r.ref.raw),
     externalRules: rules.externalRules.map((r) => r.ref.raw),
     svcChain: rules.svc?.chain ?? null,
     extChain: rules.extChain ?? null,
@@ -389,7 +403,8 @@ function checkEndpoints(
           },
         ],
       });
-    if (!ctx.merged.podsCaptured) continue;
+    // Only when pods of this namespace were captured: a `kubectl get pods -n kube-system` says nothing of default.
+    if (!ctx.podNamespaces.has(subject.namespace)) continue;
     const byName = address.targetRef?.name
       ? ctx.merged.pods.get(
           objectKey(address.targetRef.namespace ?? subject.namespace, address.targetRef.name),
@@ -423,13 +438,15 @@ function checkPortOnNode(
   index: NatIndex,
   p: Service['ports'][number],
   rules: PortRules,
-  pv: NodePortChainsView,
   endpoints: readonly EndpointView[],
 ): void {
   const label = subject.port!;
   const key = servicePortKey(subject.namespace, subject.name, p.name ?? '');
+  // kube-proxy writes no nat entry for a port without ready endpoints (a filter-table REJECT instead), so the
+  // "missing" checks need endpoints that were captured and ready.
+  const hasReady = endpoints.some((e) => e.ready && e.portName === (p.name ?? ''));
   // clusterip-missing: no KUBE-SERVICES entry for ClusterIP:port.
-  if (!rules.clusterIPRule && svc.clusterIP !== null && svc.clusterIP !== 'None') {
+  if (hasReady && !rules.clusterIPRule && svc.clusterIP !== null && svc.clusterIP !== 'None') {
     const elsewhere = rules.clusterIPRuleElsewhere[0];
     ctx.findings.push({
       code: 'clusterip-missing',
@@ -449,7 +466,7 @@ function checkPortOnNode(
       ],
     });
   }
-  if (p.nodePort !== null && index.present.has('KUBE-NODEPORTS') && !rules.nodePortRule) {
+  if (hasReady && p.nodePort !== null && index.present.has('KUBE-NODEPORTS') && !rules.nodePortRule) {
     const elsewhere = rules.nodePortRuleElsewhere[0];
     ctx.findings.push({
       code: 'nodeport-missing',
@@ -553,7 +570,6 @@ function checkPortOnNode(
     }
   }
   checkProbabilities(ctx, subject, node, rules.svc);
-  void pv;
 }
 
 function checkProbabilities(ctx: Ctx, subject: FindingSubject, node: string, chain: ServiceChain): void {
@@ -838,7 +854,7 @@ function checkSamples(ctx: Ctx, snapshot: Snapshot, services: readonly ServiceVi
         },
         {
           kind: 'statistic',
-          text: `chi-square ${result.statistic.toFixed(2)}, df ${result.degreesOfFreedom}, p-value ${result.pValue.toExponential(3)}`,
+          text: `chi-square ${result.statistic.toFixed(2)}, df ${result.degreesOfFreedom}, p-value ${result.pValue.toExponential(3)}${Math.min(...result.expected.filter((e) => e > 0)) < 5 ? ' (some expected counts are under 5: take more samples for a sound test)' : ''}`,
           field: 'pValue',
         },
       ],

@@ -112,15 +112,16 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
   const nodes: Record<string, { services: ServiceChainsChange[] }> = {};
   const va = analyzeSnapshot(after);
   const vb = analyzeSnapshot(before);
+  const byKeyA = new Map(va.services.map((x) => [`${x.namespace}/${x.name}`, x]));
+  const byKeyB = new Map(vb.services.map((x) => [`${x.namespace}/${x.name}`, x]));
+  const svcKeys = [...new Set([...byKeyA.keys(), ...byKeyB.keys()])].sort();
   const nodeNames = [...new Set([...serviceNodes(vb), ...serviceNodes(va)])].sort();
+  // One service's ports and backends per node are few: the work is linear in services × nodes.
   for (const node of nodeNames) {
     const services: ServiceChainsChange[] = [];
-    const svcKeys = [
-      ...new Set([...va.services, ...vb.services].map((s) => `${s.namespace}/${s.name}`)),
-    ].sort();
     for (const key of svcKeys) {
-      const sa = va.services.find((s) => `${s.namespace}/${s.name}` === key);
-      const sb = vb.services.find((s) => `${s.namespace}/${s.name}` === key);
+      const sa = byKeyA.get(key);
+      const sb = byKeyB.get(key);
       const ports = [
         ...new Set(
           [...(sa?.nodes[node]?.ports ?? []), ...(sb?.nodes[node]?.ports ?? [])].map((p) => p.servicePort),

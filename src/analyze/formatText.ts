@@ -31,7 +31,7 @@ export function formatAnalysisText(a: Analysis): string {
         if (p.affinity) out.push(`      session affinity: ${p.affinity.seconds ?? '?'} s (-m recent)`);
         for (const b of [...p.backends, ...p.localBackends])
           out.push(
-            `      ${b.via === 'local' ? 'local ' : ''}${b.chain}  p=${prob(b.probability)}  share ${pct(b.effectiveProbability)}  → ${b.ip ?? '?'}:${b.port ?? '?'}${b.pod ? ` (${b.pod})` : ''}${b.ip !== null && !b.isEndpoint ? '  NOT AN ENDPOINT' : ''}`,
+            `      ${b.via === 'local' ? 'local ' : ''}${b.chain}  p=${prob(b.probability)}  share ${pct(b.effectiveProbability)}  → ${b.ip ?? '?'}:${b.port ?? '?'}${b.pod ? ` (${b.pod})` : ''}${b.isEndpoint === false ? '  NOT AN ENDPOINT' : ''}`,
           );
       }
     }

@@ -12,7 +12,7 @@
  * Either way iptables-save prints the probability with 11 decimals of a 2^-31-quantized value (xt_statistic).
  */
 import type { IptablesRuleset } from '../model/iptables.js';
-import { hostAddress, readRule, type RuleFacts } from './ruleFacts.js';
+import { factsOfRule, hostAddress, readRule, type RuleFacts } from './ruleFacts.js';
 
 /** A rule with where it sits: the table, chain and 1-based position iptables-save printed it at. */
 export interface RuleRef {
@@ -32,9 +32,14 @@ export interface NatIndex {
   /** KUBE-SERVICES jumps to service chains, by `ip:port` and by the comment's `ns/name:port`. */
   readonly servicesByDest: ReadonlyMap<string, readonly IndexedRule[]>;
   readonly servicesByKey: ReadonlyMap<string, readonly IndexedRule[]>;
+  /** The same by `ns/name:` (any port name). */
+  readonly servicesByOwner: ReadonlyMap<string, readonly IndexedRule[]>;
   /** KUBE-NODEPORTS jumps, by port and by comment key. */
   readonly nodePortsByPort: ReadonlyMap<number, readonly IndexedRule[]>;
   readonly nodePortsByKey: ReadonlyMap<string, readonly IndexedRule[]>;
+  readonly nodePortsByOwner: ReadonlyMap<string, readonly IndexedRule[]>;
+  /** filter-table rules kube-proxy writes for a service port without endpoints (`"ns/svc:port has no endpoints"`). */
+  readonly noEndpointsByKey: ReadonlyMap<string, readonly IndexedRule[]>;
   /** The KUBE-SVC chain whose own rules carry this comment key (read on first use). */
   svcChainFor(key: string): string | undefined;
 }
@@ -57,8 +62,14 @@ class LazyRules {
     if (!c) return undefined;
     const list: IndexedRule[] = [];
     for (let i = 0; i < c.rules.length; i++) {
-      const raw = c.rules[i]!.raw;
-      const facts = readRule(raw, chain) as IndexedRule & { ref: RuleRef };
+      const rule = c.rules[i]!;
+      const raw = rule.raw;
+      // The parser's fields when it filled them; the text otherwise (a ruleset built by other means).
+      const facts = (
+        Array.isArray(rule.matches) && rule.negations !== undefined
+          ? factsOfRule(rule, chain)
+          : readRule(raw, chain)
+      ) as IndexedRule & { ref: RuleRef };
       facts.ref = { table: 'nat', chain, index: i + 1, raw };
       list.push(facts);
     }
@@ -77,20 +88,39 @@ export function indexNat(ruleset: IptablesRuleset): NatIndex {
   const rules = new LazyRules(nat ? nat.chains : {});
   const servicesByDest = new Map<string, IndexedRule[]>();
   const servicesByKey = new Map<string, IndexedRule[]>();
+  const servicesByOwner = new Map<string, IndexedRule[]>();
   for (const r of rules.get('KUBE-SERVICES') ?? []) {
     if (r.target === 'KUBE-MARK-MASQ' || chainKind(r.target) === undefined) continue;
     if (r.destination !== undefined && r.dport !== undefined && !r.negated.includes('-d'))
       push(servicesByDest, `${hostAddress(r.destination)}:${r.dport}`, r);
     const key = splitComment(r.comment)?.key;
-    if (key !== undefined) push(servicesByKey, key, r);
+    if (key !== undefined) {
+      push(servicesByKey, key, r);
+      push(servicesByOwner, key.slice(0, key.indexOf(':') + 1), r);
+    }
   }
   const nodePortsByPort = new Map<number, IndexedRule[]>();
   const nodePortsByKey = new Map<string, IndexedRule[]>();
+  const nodePortsByOwner = new Map<string, IndexedRule[]>();
   for (const r of rules.get('KUBE-NODEPORTS') ?? []) {
     if (r.target === 'KUBE-MARK-MASQ' || chainKind(r.target) === undefined) continue;
     if (r.dport !== undefined && !r.negated.includes('--dport')) push(nodePortsByPort, r.dport, r);
     const key = splitComment(r.comment)?.key;
-    if (key !== undefined) push(nodePortsByKey, key, r);
+    if (key !== undefined) {
+      push(nodePortsByKey, key, r);
+      push(nodePortsByOwner, key.slice(0, key.indexOf(':') + 1), r);
+    }
+  }
+  const noEndpointsByKey = new Map<string, IndexedRule[]>();
+  const filter = ruleset.tables['filter'];
+  for (const chain of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES']) {
+    const rulesOf = filter?.chains[chain]?.rules ?? [];
+    rulesOf.forEach((rule, i) => {
+      const facts = factsOfRule(rule, chain) as IndexedRule & { ref: RuleRef };
+      facts.ref = { table: 'filter', chain, index: i + 1, raw: rule.raw };
+      const c = splitComment(facts.comment);
+      if (c && /has no endpoints/.test(c.rest)) push(noEndpointsByKey, c.key, facts);
+    });
   }
   let svcChainByKey: Map<string, string> | undefined;
   const svcChainFor = (key: string): string | undefined => {
@@ -112,8 +142,11 @@ export function indexNat(ruleset: IptablesRuleset): NatIndex {
     hasKubeServices: present.has('KUBE-SERVICES'),
     servicesByDest,
     servicesByKey,
+    servicesByOwner,
     nodePortsByPort,
     nodePortsByKey,
+    nodePortsByOwner,
+    noEndpointsByKey,
     svcChainFor,
   };
 }
@@ -225,7 +258,8 @@ export interface PortLookup {
   readonly protocol: string;
   readonly clusterIP?: string;
   readonly nodePort?: number;
-  readonly externalAddresses: readonly string[];
+  /** The service has this one port: an unnamed port's comment key then names no other. */
+  readonly onlyPort: boolean;
 }
 
 export interface PortRules {
@@ -243,6 +277,8 @@ export interface PortRules {
   readonly local?: ServiceChain;
   readonly extChain?: string;
   readonly fwChain?: string;
+  /** REJECT/DROP rules in the filter table for a port without endpoints. */
+  readonly noEndpointsRules: readonly IndexedRule[];
 }
 
 const chainKinds = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-XLB-', 'KUBE-EXT-', 'KUBE-FW-'] as const;
@@ -277,11 +313,23 @@ function followChains(
 
 export function lookupPort(nat: NatIndex, p: PortLookup): PortRules {
   const key = servicePortKey(p.namespace, p.name, p.portName);
+  const owner = `${p.namespace}/${p.name}:`;
+  // A port without a name in the capture (a `kubectl get svc` table never shows names) may be named in the rules:
+  // then any rule of this service at this port number is its rule.
+  const byName = p.portName === '';
+  const ours = (r: IndexedRule): boolean => {
+    const k = splitComment(r.comment)?.key;
+    return k === undefined || k === key || (byName && k.startsWith(owner));
+  };
   const clusterIPRule =
     p.clusterIP === undefined
       ? undefined
-      : (nat.servicesByDest.get(`${p.clusterIP}:${p.port}`) ?? []).find((r) => protoMatches(r, p.protocol));
-  const named = (nat.servicesByKey.get(key) ?? []).filter((r) => protoMatches(r, p.protocol));
+      : (nat.servicesByDest.get(`${p.clusterIP}:${p.port}`) ?? []).find(
+          (r) => protoMatches(r, p.protocol) && ours(r),
+        );
+  const named = (byName ? (nat.servicesByOwner.get(owner) ?? []) : (nat.servicesByKey.get(key) ?? [])).filter(
+    (r) => protoMatches(r, p.protocol) && (r.dport === undefined || r.dport === p.port),
+  );
   const clusterIPRuleElsewhere = named.filter(
     (r) => r !== clusterIPRule && /cluster IP/.test(r.comment ?? ''),
   );
@@ -290,10 +338,14 @@ export function lookupPort(nat: NatIndex, p: PortLookup): PortRules {
   const nodePortRule =
     p.nodePort === undefined
       ? undefined
-      : (nat.nodePortsByPort.get(p.nodePort) ?? []).find((r) => protoMatches(r, p.protocol));
-  const nodePortRuleElsewhere = (nat.nodePortsByKey.get(key) ?? []).filter(
-    (r) => r !== nodePortRule && protoMatches(r, p.protocol),
-  );
+      : (nat.nodePortsByPort.get(p.nodePort) ?? []).find((r) => protoMatches(r, p.protocol) && ours(r));
+  // Another port of the same service port's name: only when the name tells the ports apart.
+  const nodePortRuleElsewhere =
+    byName && !p.onlyPort
+      ? []
+      : (byName ? (nat.nodePortsByOwner.get(owner) ?? []) : (nat.nodePortsByKey.get(key) ?? [])).filter(
+          (r) => r !== nodePortRule && protoMatches(r, p.protocol),
+        );
 
   const found: { svc?: string; local?: string; ext?: string; fw?: string } = {};
   const entry = clusterIPRule ?? clusterIPRuleElsewhere[0];
@@ -301,7 +353,7 @@ export function lookupPort(nat: NatIndex, p: PortLookup): PortRules {
   if (nodePortRule) followChains(nat, nodePortRule.target, found);
   for (const r of externalRules) followChains(nat, r.target, found);
   // A service with no ClusterIP entry: find its SVC chain by the comments on the chain's own rules.
-  found.svc ??= nat.svcChainFor(key);
+  if (!byName || p.onlyPort) found.svc ??= nat.svcChainFor(key);
   return {
     ...(clusterIPRule && { clusterIPRule }),
     clusterIPRuleElsewhere,
@@ -312,5 +364,6 @@ export function lookupPort(nat: NatIndex, p: PortLookup): PortRules {
     ...(found.local !== undefined && { local: readServiceChain(nat, found.local) }),
     ...(found.ext !== undefined && { extChain: found.ext }),
     ...(found.fw !== undefined && { fwChain: found.fw }),
+    noEndpointsRules: nat.noEndpointsByKey.get(key) ?? [],
   };
 }

@@ -44,7 +44,6 @@ export interface NodeRuleset {
 
 export interface Merged {
   readonly pods: ReadonlyMap<string, Stamped<Pod>>;
-  readonly podsCaptured: boolean;
   readonly services: ReadonlyMap<string, Stamped<Service>>;
   readonly endpoints: ReadonlyMap<string, MergedEndpoints>;
   readonly nodes: ReadonlyMap<string, Node>;
@@ -175,7 +174,6 @@ export function mergeSnapshot(snapshot: Snapshot): Merged {
   }
   return {
     pods,
-    podsCaptured: snapshot.pods.length > 0,
     services,
     endpoints,
     nodes,

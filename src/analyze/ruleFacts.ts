@@ -1,11 +1,13 @@
 /**
- * The few facts analysis needs from one iptables-save rule line, read from its exact text.
- *
- * Analysis reads `raw` (what iptables-save printed) rather than a parser's structured fields so that its evidence
- * is the exact rule and so that kube-proxy's two comment/option orders (2019: `-d IP -p tcp -m comment ... -m tcp
- * --dport`, current: `-m comment ... -m tcp -p tcp -d IP --dport`) read the same. Quoting follows iptables-save:
- * double quotes around arguments with spaces, `\"` and `\\` inside (iptables `xtables_save_string`).
+ * The few facts analysis needs from one iptables rule. From the iptables-save parser's structured rule when it
+ * filled one ({@link factsOfRule}: its fields, plus the match options it leaves as text), else from the exact line
+ * ({@link readRule}). Evidence always quotes `raw`, the rule as iptables-save printed it. Both of kube-proxy's
+ * option orders read the same (2019: `-d IP -p tcp -m comment ... -m tcp --dport`, current: `-m comment ... -m tcp
+ * -p tcp -d IP --dport`). Quoting follows iptables-save: double quotes around arguments with spaces, `\"` and `\\`
+ * inside.
  */
+import type { IptablesRule } from '../model/iptables.js';
+
 export interface RuleFacts {
   readonly raw: string;
   readonly chain: string;
@@ -67,9 +69,10 @@ export function tokenizeRule(raw: string): string[] {
   return out;
 }
 
-/** Strip a `/32` host mask so addresses compare with pod and service IPs. */
+/** Strip a `/32` (IPv4) or `/128` (IPv6) host mask so addresses compare with pod and service IPs. */
 export function hostAddress(cidr: string): string {
-  return cidr.endsWith('/32') ? cidr.slice(0, -3) : cidr;
+  if (cidr.endsWith('/32')) return cidr.slice(0, -3);
+  return cidr.endsWith('/128') ? cidr.slice(0, -4) : cidr;
 }
 
 const noNegations: readonly string[] = Object.freeze([]);
@@ -201,6 +204,46 @@ export function readRule(raw: string, chainHint = ''): RuleFacts {
     srcType,
     matchSet,
     negated: negated.length === 0 ? noNegations : negated,
+    ref: undefined,
+  } as RuleFacts;
+}
+
+const negationFlag: Record<string, string> = {
+  source: '-s',
+  destination: '-d',
+  protocol: '-p',
+  inInterface: '-i',
+  outInterface: '-o',
+  dport: '--dport',
+  sport: '--sport',
+  fragment: '-f',
+};
+
+/**
+ * The same facts from the iptables-save parser's structured rule: its fields are the parser's reading of `raw`, so
+ * only the match options analysis needs beyond them (`-m recent`, `-m addrtype`, `-m set`) are read from text.
+ */
+export function factsOfRule(rule: IptablesRule, chain: string): RuleFacts {
+  const needsText = rule.matches.some((m) => m === 'recent' || m === 'addrtype' || m === 'set');
+  const extra = needsText && rule.matchOptions !== null ? readRule(rule.matchOptions, chain) : undefined;
+  const dport = rule.dport !== null && /^\d+$/.test(rule.dport) ? Number(rule.dport) : undefined;
+  return {
+    raw: rule.raw,
+    chain,
+    target: rule.target ?? '',
+    goto: rule.targetKind === 'goto',
+    comment: rule.comment ?? undefined,
+    source: rule.source ?? undefined,
+    destination: rule.destination ?? undefined,
+    protocol: rule.protocol ?? undefined,
+    dport,
+    probability: rule.probability ?? undefined,
+    toDestination: rule.toDestination ?? undefined,
+    recent: extra?.recent,
+    dstType: extra?.dstType,
+    srcType: extra?.srcType,
+    matchSet: extra?.matchSet,
+    negated: rule.negations.length === 0 ? noNegations : rule.negations.map((n) => negationFlag[n] ?? n),
     ref: undefined,
   } as RuleFacts;
 }

@@ -32,8 +32,8 @@ export interface BackendView {
   readonly probability: number | null;
   /** The share of new connections that land here: p_i × Π(1 − p_j) over the rules before it. */
   readonly effectiveProbability: number;
-  /** Is the DNAT target a ready endpoint of this service port? */
-  readonly isEndpoint: boolean;
+  /** Is the DNAT target a ready endpoint of this service port? null when the endpoints (or the target) are unknown. */
+  readonly isEndpoint: boolean | null;
   /** The pod with that IP, when known. */
   readonly pod: string | null;
   /** `svc` for cluster-wide traffic; `local` for KUBE-SVL / KUBE-XLB (externalTrafficPolicy: Local). */
@@ -48,6 +48,8 @@ export interface NodePortChainsView {
   /** The KUBE-SERVICES rule for ClusterIP:port; null when absent. */
   readonly clusterIPRule: string | null;
   readonly nodePortRule: string | null;
+  /** kube-proxy's filter-table REJECT for a port without endpoints (`"… has no endpoints"`). */
+  readonly noEndpointsRules: readonly string[];
   /** `loadbalancer IP` / `external IP` entries. */
   readonly externalRules: readonly string[];
   readonly svcChain: string | null;

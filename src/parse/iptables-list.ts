@@ -174,7 +174,8 @@ function readRule(
     rule.target = target;
     rule.targetKind = 'jump';
   }
-  rule.protocol = prot === undefined || prot === 'all' || prot === '0' ? null : neg(rule, 'protocol', prot);
+  rule.protocol =
+    prot === undefined || prot === 'all' || prot === '0' ? null : protocolName(neg(rule, 'protocol', prot));
   if (cols.includes('in')) {
     const vin = take();
     const vout = take();
@@ -201,6 +202,23 @@ function readRule(
   return rule;
 }
 
+/** iptables ≥1.8.9 prints protocol numbers with `-n` (`6` for tcp): name them as iptables-save does. */
+const PROTOCOL_NUMBERS: Record<string, string> = {
+  '1': 'icmp',
+  '4': 'ipencap',
+  '6': 'tcp',
+  '17': 'udp',
+  '41': 'ipv6',
+  '47': 'gre',
+  '50': 'esp',
+  '51': 'ah',
+  '58': 'ipv6-icmp',
+  '132': 'sctp',
+};
+function protocolName(p: string): string {
+  return PROTOCOL_NUMBERS[p] ?? p;
+}
+
 function neg(rule: IptablesRule, f: NegatableField, v: string): string {
   if (v.startsWith('!')) {
     rule.negations.push(f);
@@ -225,13 +243,16 @@ function readExtra(rule: IptablesRule, rest: string, n: number, col: number, dia
   if (comments.length) rule.comment = field(comments.join(' ; '), diags, n, col);
   const m = /(?:^|\s)(!\s?)?(dpts?):(\S+)/.exec(s) ?? /(?:^|\s)multiport (!\s?)?(dports) (\S+)/.exec(s);
   if (m) {
-    rule.dport = m[3]!;
-    if (m[1]) rule.negations.push('dport');
+    // `dpt:!53` (negated port) as iptables ≥1.8 prints it, or `! dpt:53`
+    const v = m[3]!;
+    rule.dport = v.startsWith('!') ? v.slice(1) : v;
+    if (m[1] || v.startsWith('!')) rule.negations.push('dport');
   }
   const sp = /(?:^|\s)(!\s?)?(spts?):(\S+)/.exec(s) ?? /(?:^|\s)multiport (!\s?)?(sports) (\S+)/.exec(s);
   if (sp) {
-    rule.sport = sp[3]!;
-    if (sp[1]) rule.negations.push('sport');
+    const v = sp[3]!;
+    rule.sport = v.startsWith('!') ? v.slice(1) : v;
+    if (sp[1] || v.startsWith('!')) rule.negations.push('sport');
   }
   const p = /statistic mode random probability (\S+)/.exec(s);
   if (p) {

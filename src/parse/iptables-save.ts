@@ -13,7 +13,7 @@ import type {
   IptablesRuleset,
   NegatableField,
 } from '../model/iptables.js';
-import { Diagnostics, FIELD_LIMIT, hasUnsafe, neutralise } from './text.js';
+import { Diagnostics, FIELD_LIMIT, hasUnsafe, hasUnsafeText, int, neutralise } from './text.js';
 
 export interface IptablesSaveOptions {
   /** Table for rules that appear outside a `*table` section (from `iptables-save -t nat`). */
@@ -27,6 +27,57 @@ export interface IptablesSaveStream {
   push(chunk: string): void;
   end(): IptablesSaveResult;
 }
+
+const OPT_NONE = 0;
+const OPT_OTHER = 1;
+const OPT_SRC = 2;
+const OPT_DST = 3;
+const OPT_PROTO = 4;
+const OPT_IN = 5;
+const OPT_OUT = 6;
+const OPT_FRAG = 7;
+const OPT_MATCH = 8;
+const OPT_JUMP = 9;
+const OPT_GOTO = 10;
+const OPT_COUNTERS = 11;
+const OPT_COMMENT = 12;
+const OPT_DPORT = 13;
+const OPT_SPORT = 14;
+const OPT_PROB = 15;
+
+const MATCH_NAMES = [
+  'comment',
+  'tcp',
+  'udp',
+  'statistic',
+  'mark',
+  'conntrack',
+  'addrtype',
+  'recent',
+  'multiport',
+  'set',
+  'sctp',
+  'physdev',
+  'state',
+  'limit',
+  'icmp',
+];
+const TARGET_NAMES = [
+  'KUBE-MARK-MASQ',
+  'DNAT',
+  'ACCEPT',
+  'DROP',
+  'RETURN',
+  'MARK',
+  'MASQUERADE',
+  'REJECT',
+  'SNAT',
+  'LOG',
+  'KUBE-MARK-DROP',
+  'KUBE-NODEPORTS',
+  'KUBE-SERVICES',
+];
+const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'all'];
 
 const NAT_HINT = /^KUBE-(SVC|SEP|SVL|EXT|FW|XLB|SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|MARK-DROP)/;
 
@@ -71,17 +122,13 @@ class SaveState {
   private sawAnything = false;
   private committed = true;
   private tableLine = 0;
-  // tokenizer state over the current line
-  private s = '';
-  private pos = 0;
-  private end = 0;
-  private tokStart = 0;
-  private quoted = false;
 
   constructor(private readonly opts: IptablesSaveOptions) {}
 
   /** Parse the complete lines of text[from, to). */
   lines(text: string, from: number, to: number): void {
+    // One native scan of the whole chunk decides whether the tokenizer must look at every character.
+    this.checkChars = hasUnsafeText(from === 0 && to === text.length ? text : text.slice(from, to));
     let start = from;
     while (start < to) {
       let nl = text.indexOf('\n', start);
@@ -191,12 +238,20 @@ class SaveState {
     return guess;
   }
 
+  /** table → chain name → chain, in order of appearance; copied into `ruleset` by finish(). A Map, because a
+   * plain object with ~60k keys looked up by sliced strings costs a string internalisation per rule. */
+  private readonly index = new Map<string, Map<string, IptablesChain>>();
+
   private chain(table: string, name: string, create: boolean): IptablesChain {
-    const chains = this.ruleset.tables[table]!.chains;
-    let ch = chains[name];
+    let chains = this.index.get(table);
+    if (chains === undefined) {
+      chains = new Map();
+      this.index.set(table, chains);
+    }
+    let ch = chains.get(name);
     if (ch === undefined) {
       ch = { policy: null, packets: null, bytes: null, rules: [] };
-      chains[name] = ch;
+      chains.set(name, ch);
       if (create && this.table !== null)
         this.diags.warn(
           'iptables-undeclared-chain',
@@ -280,53 +335,224 @@ class SaveState {
     this.rule(text, i, stop, pb ? pb[0] : null, pb ? pb[1] : null);
   }
 
-  // --- tokenizer over this.s[this.pos, this.end) ---
-  private next(): string | null {
+  // --- tokenizer over this.s[this.pos, this.end): bounds only, a string is made when a value is kept ---
+  private s = '';
+  private pos = 0;
+  private end = 0;
+  private lineStart = 0;
+  /** Current token: [ts, te) without quotes; quoted; contains a backslash escape. */
+  private ts = 0;
+  private te = 0;
+  private quoted = false;
+  private escaped = false;
+  /** A control/bidi character was seen on this line. */
+  private unsafe = false;
+  /** The text holds a control/bidi character somewhere: check every character (slow path). */
+  private checkChars = true;
+
+  /** Advance to the next token; false at the end of the line. */
+  private scan(): boolean {
     const s = this.s;
-    let i = this.pos;
     const end = this.end;
+    let i = this.pos;
     while (i < end && s.charCodeAt(i) === 32) i++;
     if (i >= end) {
       this.pos = i;
-      return null;
+      return false;
     }
-    this.tokStart = i;
     if (s.charCodeAt(i) === 34 /* " */) {
       // iptables-save quotes with "…" and escapes " and \ inside (xtables_save_string).
       let j = i + 1;
-      let out = '';
-      let from = j;
-      while (j < end) {
-        const c = s.charCodeAt(j);
-        if (c === 92 /* \ */ && j + 1 < end) {
-          out += s.slice(from, j);
-          from = j + 1;
-          j += 2;
-          continue;
+      let esc = false;
+      if (this.checkChars) {
+        for (; j < end; j++) {
+          const c = s.charCodeAt(j);
+          if (c === 92 /* \ */) {
+            esc = true;
+            j++;
+            continue;
+          }
+          if (c === 34) break;
+          if (c < 32 || c > 126) this.checkCode(c);
         }
-        if (c === 34) break;
-        j++;
+      } else {
+        // fast path: find the closing quote natively; a quote after an odd run of backslashes is escaped
+        for (;;) {
+          const q = s.indexOf('"', j);
+          if (q < 0 || q >= end) {
+            j = end;
+            break;
+          }
+          let b = q - 1;
+          while (b > i && s.charCodeAt(b) === 92) b--;
+          if ((q - 1 - b) % 2 === 0) {
+            if (q - 1 - b > 0) esc = true;
+            j = q;
+            break;
+          }
+          esc = true;
+          j = q + 1;
+        }
       }
-      if (j >= end) {
+      if (j >= end)
         this.diags.error(
           'iptables-unclosed-quote',
           this.lineNo,
           i + 1 - this.lineStart,
           'a quoted value never closes',
         );
-      }
-      out += s.slice(from, Math.min(j, end));
+      this.ts = i + 1;
+      this.te = Math.min(j, end);
       this.pos = Math.min(j + 1, end);
       this.quoted = true;
-      return out;
+      this.escaped = esc;
+      return true;
     }
-    let j = i;
-    while (j < end && s.charCodeAt(j) !== 32) j++;
+    let j: number;
+    if (this.checkChars) {
+      for (j = i; j < end; j++) {
+        const c = s.charCodeAt(j);
+        if (c === 32) break;
+        if (c < 32 || c > 126) this.checkCode(c);
+      }
+    } else {
+      j = s.indexOf(' ', i);
+      if (j < 0 || j > end) j = end;
+    }
+    this.ts = i;
+    this.te = j;
     this.pos = j;
     this.quoted = false;
-    return s.slice(i, j);
+    this.escaped = false;
+    return true;
   }
-  private lineStart = 0;
+
+  private checkCode(c: number): void {
+    if (
+      c < 32 ||
+      (c >= 127 && c <= 159) ||
+      c === 0x61c ||
+      (c >= 0x200b && c <= 0x200f) ||
+      (c >= 0x202a && c <= 0x202e) ||
+      (c >= 0x2066 && c <= 0x2069) ||
+      c === 0xfeff
+    )
+      this.unsafe = true;
+  }
+
+  /** The current token as a string (unescaped), neutralised and cut when needed. */
+  private tok(): string {
+    let v = this.s.slice(this.ts, this.te);
+    if (this.escaped) v = v.replace(/\\(.)/g, '$1');
+    if (this.unsafe || v.length > FIELD_LIMIT) v = this.clean(v);
+    return v;
+  }
+
+  /** The current token as one of `names` (a shared string, so 160k rules do not hold 160k copies of "tcp"). */
+  private common(names: readonly string[]): string | null {
+    if (this.quoted) return null;
+    const len = this.te - this.ts;
+    for (const n of names) if (n.length === len && this.s.startsWith(n, this.ts)) return n;
+    return null;
+  }
+
+  /** Is the current token exactly `lit`? (no allocation) */
+  private is(lit: string): boolean {
+    return this.te - this.ts === lit.length && this.s.startsWith(lit, this.ts);
+  }
+
+  /** Option code of the current token, by length and characters (no allocation). */
+  private option(): number {
+    const s = this.s;
+    const ts = this.ts;
+    const len = this.te - ts;
+    if (this.quoted || s.charCodeAt(ts) !== 45) return OPT_NONE;
+    if (len === 2) {
+      switch (s.charCodeAt(ts + 1)) {
+        case 115 /* s */:
+          return OPT_SRC;
+        case 100 /* d */:
+          return OPT_DST;
+        case 112 /* p */:
+          return OPT_PROTO;
+        case 105 /* i */:
+          return OPT_IN;
+        case 111 /* o */:
+          return OPT_OUT;
+        case 102 /* f */:
+          return OPT_FRAG;
+        case 109 /* m */:
+          return OPT_MATCH;
+        case 106 /* j */:
+          return OPT_JUMP;
+        case 103 /* g */:
+          return OPT_GOTO;
+        case 99 /* c */:
+          return OPT_COUNTERS;
+        default:
+          return OPT_OTHER;
+      }
+    }
+    if (s.charCodeAt(ts + 1) !== 45) return OPT_OTHER;
+    // Each literal below has the length of its case.
+    switch (len) {
+      case 6:
+        return s.startsWith('--jump', ts) ? OPT_JUMP : s.startsWith('--goto', ts) ? OPT_GOTO : OPT_OTHER;
+      case 7:
+        return s.startsWith('--dport', ts)
+          ? OPT_DPORT
+          : s.startsWith('--sport', ts)
+            ? OPT_SPORT
+            : s.startsWith('--match', ts)
+              ? OPT_MATCH
+              : OPT_OTHER;
+      case 8:
+        return s.startsWith('--dports', ts)
+          ? OPT_DPORT
+          : s.startsWith('--sports', ts)
+            ? OPT_SPORT
+            : s.startsWith('--source', ts)
+              ? OPT_SRC
+              : OPT_OTHER;
+      case 9:
+        return s.startsWith('--comment', ts) ? OPT_COMMENT : OPT_OTHER;
+      case 10:
+        return s.startsWith('--protocol', ts)
+          ? OPT_PROTO
+          : s.startsWith('--fragment', ts)
+            ? OPT_FRAG
+            : OPT_OTHER;
+      case 13:
+        return s.startsWith('--probability', ts)
+          ? OPT_PROB
+          : s.startsWith('--destination', ts)
+            ? OPT_DST
+            : s.startsWith('--source-port', ts)
+              ? OPT_SPORT
+              : OPT_OTHER;
+      case 14:
+        return s.startsWith('--in-interface', ts)
+          ? OPT_IN
+          : s.startsWith('--source-ports', ts)
+            ? OPT_SPORT
+            : s.startsWith('--set-counters', ts)
+              ? OPT_COUNTERS
+              : OPT_OTHER;
+      case 15:
+        return s.startsWith('--out-interface', ts) ? OPT_OUT : OPT_OTHER;
+      case 18:
+        return s.startsWith('--destination-port', ts) ? OPT_DPORT : OPT_OTHER;
+      case 19:
+        return s.startsWith('--destination-ports', ts) ? OPT_DPORT : OPT_OTHER;
+      default:
+        return OPT_OTHER;
+    }
+  }
+
+  private readonly matchNames: string[] = [];
+  private lastChainName = '';
+  private lastChain: IptablesChain | null = null;
+  private lastChainTable: string | null = null;
 
   private rule(
     text: string,
@@ -340,24 +566,26 @@ class SaveState {
     this.pos = start;
     this.end = stop;
     this.lineStart = start;
-    const op = this.next();
-    if (op !== '-A' && op !== '--append' && op !== '-I' && op !== '--insert') {
+    this.unsafe = false;
+    this.matchNames.length = 0;
+    this.scan();
+    if (!(this.is('-A') || this.is('--append') || this.is('-I') || this.is('--insert'))) {
       this.diags.error(
         'iptables-bad-rule',
         this.lineNo,
         1,
-        `a rule line starts with -A CHAIN, not "${clip(neutralise(op ?? ''))}"`,
+        `a rule line starts with -A CHAIN, not "${clip(neutralise(text.slice(this.ts, this.te)))}"`,
       );
       return;
     }
-    const chainTok = this.next();
-    if (chainTok === null) {
+    if (!this.scan()) {
       this.diags.error('iptables-bad-rule', this.lineNo, this.pos + 1 - start, '-A needs a chain name');
       return;
     }
-    const chainName = chainTok.length > 64 || hasUnsafe(chainTok) ? this.clean(chainTok) : chainTok;
+    const chainTs = this.ts;
+    const chainTe = this.te;
     const rule: IptablesRule = {
-      raw: text.slice(start, stop),
+      raw: '',
       line: this.lineNo,
       source: null,
       destination: null,
@@ -377,133 +605,67 @@ class SaveState {
       packets,
       bytes,
     };
-    if (hasUnsafe(rule.raw) || rule.raw.length > FIELD_LIMIT * 4) {
-      rule.raw = neutralise(rule.raw);
-      this.diags.warn('control-characters', this.lineNo, 1, 'control characters in a rule were made visible');
-    }
     let negate = false;
     let optStart = 0;
     let spanStart = -1;
     let spanEnd = -1;
     let spans: string | null = null;
-    let tok: string | null;
-    while ((tok = this.next()) !== null) {
-      if (tok === '!' && !this.quoted) {
+    while (this.scan()) {
+      if (!this.quoted && this.te - this.ts === 1 && text.charCodeAt(this.ts) === 33 /* ! */) {
         negate = true;
-        optStart = this.tokStart;
+        optStart = this.ts;
         continue;
       }
-      if (!negate) optStart = this.tokStart;
-      let basic = false;
-      if (tok.charCodeAt(0) !== 45 || this.quoted) {
-        this.diags.warn(
-          'iptables-stray-value',
-          this.lineNo,
-          this.tokStart + 1 - start,
-          `"${clip(neutralise(tok))}" is not an option`,
-        );
-        continue;
-      }
-      switch (tok) {
-        case '-s':
-        case '--source':
+      if (!negate) optStart = this.ts;
+      const opt = this.option();
+      let basic = true;
+      switch (opt) {
+        case OPT_NONE:
+          this.diags.warn(
+            'iptables-stray-value',
+            this.lineNo,
+            this.ts + 1 - start,
+            `"${clip(neutralise(text.slice(this.ts, this.te)))}" is not an option`,
+          );
+          break;
+        case OPT_SRC:
           rule.source = this.value(rule, negate, 'source');
-          basic = true;
           break;
-        case '-d':
-        case '--destination':
+        case OPT_DST:
           rule.destination = this.value(rule, negate, 'destination');
-          basic = true;
           break;
-        case '-p':
-        case '--protocol':
-          rule.protocol = this.value(rule, negate, 'protocol');
-          basic = true;
+        case OPT_PROTO:
+          if (negate) rule.negations.push('protocol');
+          rule.protocol = this.scan() ? (this.common(PROTOCOLS) ?? this.tok()) : null;
           break;
-        case '-i':
-        case '--in-interface':
+        case OPT_IN:
           rule.inInterface = this.value(rule, negate, 'inInterface');
-          basic = true;
           break;
-        case '-o':
-        case '--out-interface':
+        case OPT_OUT:
           rule.outInterface = this.value(rule, negate, 'outInterface');
-          basic = true;
           break;
-        case '-f':
-        case '--fragment':
+        case OPT_FRAG:
           if (negate) rule.negations.push('fragment');
-          basic = true;
           break;
-        case '-m':
-        case '--match': {
-          const name = this.next();
-          if (name === null) this.missing(tok, start);
-          else rule.matches.push(name);
+        case OPT_COUNTERS: {
+          rule.packets = this.scan() ? int(text.slice(this.ts, this.te)) : null;
+          rule.bytes = this.scan() ? int(text.slice(this.ts, this.te)) : null;
           break;
         }
-        case '--comment': {
-          const v = this.next();
-          if (v === null) this.missing(tok, start);
-          else {
-            const c = v.length > FIELD_LIMIT || hasUnsafe(v) ? this.clean(v) : v;
-            rule.comment = rule.comment === null ? c : `${rule.comment} ; ${c}`;
-          }
-          break;
-        }
-        case '--dport':
-        case '--dports':
-        case '--destination-port':
-        case '--destination-ports':
-          rule.dport = this.value(rule, negate, 'dport');
-          break;
-        case '--sport':
-        case '--sports':
-        case '--source-port':
-        case '--source-ports':
-          rule.sport = this.value(rule, negate, 'sport');
-          break;
-        case '--probability': {
-          const v = this.next();
-          const p = v === null ? NaN : Number(v);
-          if (v === null || !(p >= 0 && p <= 1))
-            this.diags.warn(
-              'iptables-bad-probability',
-              this.lineNo,
-              this.tokStart + 1 - start,
-              `--probability needs a number in [0, 1], got "${clip(v ?? '')}"`,
-            );
-          else rule.probability = p;
-          break;
-        }
-        case '-j':
-        case '--jump':
-        case '-g':
-        case '--goto': {
-          const t = this.next();
-          if (t === null) {
-            this.missing(tok, start);
+        case OPT_JUMP:
+        case OPT_GOTO: {
+          if (!this.scan()) {
+            this.missing(start);
             break;
           }
-          rule.target = t;
-          rule.targetKind = tok === '-g' || tok === '--goto' ? 'goto' : 'jump';
+          rule.target = this.common(TARGET_NAMES) ?? this.tok();
+          rule.targetKind = opt === OPT_GOTO ? 'goto' : 'jump';
           this.targetOptions(rule);
-          basic = true;
-          break;
-        }
-        case '-c':
-        case '--set-counters': {
-          const p = this.next();
-          const b = this.next();
-          rule.packets = p === null ? null : Number(p);
-          rule.bytes = b === null ? null : Number(b);
-          basic = true;
           break;
         }
         default:
-          // An option of a match module we do not model (`--mode random`, `--ctstate NEW`, `--dst-type LOCAL`):
-          // it and its values stay in `raw`.
-          this.skipValues();
+          basic = false;
+          this.matchPart(opt, rule, negate, start);
       }
       negate = false;
       if (basic) {
@@ -521,7 +683,6 @@ class SaveState {
       const seg = text.slice(spanStart, spanEnd);
       spans = spans === null ? seg : `${spans} ${seg}`;
     }
-    rule.matchOptions = spans;
     if (negate)
       this.diags.warn(
         'iptables-dangling-negation',
@@ -529,14 +690,82 @@ class SaveState {
         stop - start,
         '"!" at the end of a rule negates nothing',
       );
-    const table = this.currentTable(chainName);
-    this.chain(table, chainName, true).rules.push(rule);
+    rule.matchOptions = spans;
+    if (this.matchNames.length > 0) {
+      rule.matches = this.matchNames.slice(); // exact size: an empty array grows to 17 slots on first push
+      this.matchNames.length = 0;
+    }
+    rule.raw = text.slice(start, stop);
+    if (this.unsafe || stop - start > FIELD_LIMIT * 4) {
+      rule.raw = neutralise(rule.raw);
+      if (rule.matchOptions !== null) rule.matchOptions = neutralise(rule.matchOptions);
+      if (rule.targetOptions) rule.targetOptions = neutralise(rule.targetOptions);
+      this.diags.warn('control-characters', this.lineNo, 1, 'control characters in a rule were made visible');
+    }
+    // Rules of one chain come together: reuse the last lookup.
+    const len = chainTe - chainTs;
+    let chain = this.lastChain;
+    if (
+      chain === null ||
+      this.lastChainTable !== this.table ||
+      this.lastChainName.length !== len ||
+      !text.startsWith(this.lastChainName, chainTs)
+    ) {
+      this.ts = chainTs;
+      this.te = chainTe;
+      this.quoted = false;
+      this.escaped = false;
+      const name = this.tok();
+      chain = this.chain(this.currentTable(name), name, true);
+      this.lastChain = chain;
+      this.lastChainName = name;
+      this.lastChainTable = this.table;
+    }
+    chain.rules.push(rule);
+  }
+
+  /** A match option: `-m NAME`, `--comment`, ports, `--probability`, or one we keep only in the text. */
+  private matchPart(opt: number, rule: IptablesRule, negate: boolean, start: number): void {
+    switch (opt) {
+      case OPT_MATCH:
+        if (this.scan()) this.matchNames.push(this.common(MATCH_NAMES) ?? this.tok());
+        else this.missing(start);
+        return;
+      case OPT_COMMENT:
+        if (this.scan()) {
+          const c = this.tok();
+          rule.comment = rule.comment === null ? c : `${rule.comment} ; ${c}`;
+        } else this.missing(start);
+        return;
+      case OPT_DPORT:
+        rule.dport = this.value(rule, negate, 'dport');
+        return;
+      case OPT_SPORT:
+        rule.sport = this.value(rule, negate, 'sport');
+        return;
+      case OPT_PROB: {
+        const ok = this.scan();
+        const p = ok ? Number(this.s.slice(this.ts, this.te)) : NaN;
+        if (!(p >= 0 && p <= 1))
+          this.diags.warn(
+            'iptables-bad-probability',
+            this.lineNo,
+            this.ts + 1 - start,
+            `--probability needs a number in [0, 1], got "${clip(ok ? neutralise(this.s.slice(this.ts, this.te)) : '')}"`,
+          );
+        else rule.probability = p;
+        return;
+      }
+      default:
+        // An option we do not model (`--mode random`, `--ctstate NEW`, `--dst-type LOCAL`): its values stay in
+        // the text. Values run up to the next option or `!`.
+        this.skipValues();
+    }
   }
 
   private value(rule: IptablesRule, negate: boolean, name: NegatableField): string | null {
     if (negate) rule.negations.push(name);
-    const v = this.next();
-    if (v === null) {
+    if (!this.scan()) {
       this.diags.warn(
         'iptables-missing-value',
         this.lineNo,
@@ -545,7 +774,7 @@ class SaveState {
       );
       return null;
     }
-    return v.length > 256 || hasUnsafe(v) ? this.clean(v) : v;
+    return this.tok();
   }
 
   private clean(v: string): string {
@@ -554,14 +783,14 @@ class SaveState {
       this.diags.warn(
         'control-characters',
         this.lineNo,
-        this.tokStart + 1 - this.lineStart,
+        this.ts + 1 - this.lineStart,
         'terminal control or bidi characters in a field were made visible',
       );
     if (out.length > FIELD_LIMIT) {
       this.diags.warn(
         'field-too-long',
         this.lineNo,
-        this.tokStart + 1 - this.lineStart,
+        this.ts + 1 - this.lineStart,
         `a field of ${out.length} characters was cut to ${FIELD_LIMIT}`,
       );
       out = out.slice(0, FIELD_LIMIT);
@@ -569,8 +798,13 @@ class SaveState {
     return out;
   }
 
-  private missing(opt: string, start: number): void {
-    this.diags.warn('iptables-missing-value', this.lineNo, this.pos + 1 - start, `${opt} has no value`);
+  private missing(start: number): void {
+    this.diags.warn(
+      'iptables-missing-value',
+      this.lineNo,
+      this.pos + 1 - start,
+      `${clip(this.s.slice(this.ts, this.te))} has no value`,
+    );
   }
 
   /** Skip the values of an unmodelled option: tokens up to the next option or `!`. */
@@ -583,7 +817,7 @@ class SaveState {
       const c = s.charCodeAt(i);
       if (c === 45 /* - */ || (c === 33 /* ! */ && (i + 1 === this.end || s.charCodeAt(i + 1) === 32)))
         return;
-      this.next();
+      this.scan();
     }
   }
 
@@ -592,21 +826,27 @@ class SaveState {
     let i = this.pos;
     while (i < this.end && this.s.charCodeAt(i) === 32) i++;
     if (i >= this.end) return;
-    rule.targetOptions = this.s.slice(i, this.end);
-    let tok: string | null;
-    while ((tok = this.next()) !== null) {
-      if (tok === '--to-destination' || tok === '--to') {
-        const v = this.next();
-        if (v !== null) rule.toDestination = v;
-      } else if (tok === '-m' || tok === '-j' || tok === '-g') {
+    const from = i;
+    while (this.scan()) {
+      if (this.is('--to-destination') || this.is('--to')) {
+        if (this.scan()) rule.toDestination = this.tok();
+      } else if (!this.quoted && (this.is('-m') || this.is('-j') || this.is('-g'))) {
         // iptables-save prints target options last; anything after is a hand-written rule: read it normally.
-        this.pos = this.tokStart;
+        rule.targetOptions = this.s.slice(from, this.ts).trimEnd() || null;
+        this.pos = this.ts;
         return;
       }
     }
+    rule.targetOptions = this.s.slice(from, this.end);
   }
 
   finish(): IptablesSaveResult {
+    for (const [table, chains] of this.index) {
+      const t = this.ruleset.tables[table] ?? { chains: {} };
+      for (const [name, ch] of chains) t.chains[name] = ch;
+      this.ruleset.tables[table] = t;
+    }
+    this.index.clear();
     if (!this.committed && this.table !== null)
       this.diags.warn(
         'iptables-missing-commit',

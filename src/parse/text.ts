@@ -78,6 +78,15 @@ const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202
 const UNSAFE_G =
   /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
+// The same, but line ends allowed: for a whole text before it is split into lines.
+const UNSAFE_TEXT =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+
+/** Does a multi-line text hold a character `neutralise` would change (other than \n and \r)? */
+export function hasUnsafeText(s: string): boolean {
+  return UNSAFE_TEXT.test(s);
+}
+
 export function hasUnsafe(s: string): boolean {
   return UNSAFE.test(s);
 }

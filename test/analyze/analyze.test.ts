@@ -13,6 +13,7 @@ import {
   captured,
   endpoints,
   genService,
+  node,
   pod,
   service,
   snapshotOf,
@@ -198,5 +199,58 @@ describe('the test rule writer', () => {
   it('names chains as kube-proxy does (proxier_test.go: ns1/svc1:p80 → KUBE-SVC-XPGD46QRK7WJZT7O, 10.180.0.1:80 → KUBE-SEP-SXIVWICOYRO3J4NJ)', () => {
     expect(svcChain('KUBE-SVC-', 'ns1/svc1:p80', 'tcp')).toBe('KUBE-SVC-XPGD46QRK7WJZT7O');
     expect(sepChain('ns1/svc1:p80', 'tcp', '10.180.0.1:80')).toBe('KUBE-SEP-SXIVWICOYRO3J4NJ');
+  });
+});
+
+describe('what a capture does not say is not a finding', () => {
+  it('no endpoint-orphan when only another namespace’s pods were captured', () => {
+    const kubeSystem = three.map((p) => ({
+      ...pod({ ...p, name: `coredns-${p.name}`, ip: `10.244.9.${p.ip.slice(-2)}` }),
+      namespace: 'kube-system',
+    }));
+    const snap = snapshotOf({
+      pods: [captured(kubeSystem, null, 'kubectl get pod --namespace=kube-system')],
+      services: [captured([service(kuard)], null, 'kubectl get svc kuard -o yaml')],
+      endpoints: [
+        captured([endpoints('kuard', '', 8080, three)], null, 'kubectl get endpoints kuard -o yaml'),
+      ],
+    });
+    expect(analyzeSnapshot(snap).findings).toEqual([]);
+  });
+
+  it('no SEP verdicts without the service’s endpoints', () => {
+    const snap = snapshotOf({
+      services: [captured([service(kuard)], null, 'kubectl get svc kuard -o yaml')],
+      rulesets: [
+        captured(parseRuleset(kubeProxyNat([genService(kuard, three, 'node-a')])), 'node-a', 'iptables-save'),
+      ],
+    });
+    const { services, findings } = analyzeSnapshot(snap);
+    expect(findings).toEqual([]);
+    expect(services[0]!.nodes['node-a']!.backends.map((b) => b.ip)).toEqual(three.map((p) => p.ip));
+  });
+});
+
+describe('hostNetwork teaching notes', () => {
+  it('an endpoint at a node address is explained on the service', () => {
+    const apiserver: WorldPod = { name: 'kube-apiserver-master', ip: '172.18.0.2', node: 'master' };
+    const snap = snapshotOf({
+      nodes: [captured([node('master', '172.18.0.2')], null, 'kubectl get nodes -o wide')],
+      services: [
+        captured(
+          [service({ ...kuard, name: 'kubernetes', selector: {} })],
+          null,
+          'kubectl get svc kubernetes -o yaml',
+        ),
+      ],
+      endpoints: [
+        captured([endpoints('kubernetes', '', 6443, [apiserver])], null, 'kubectl get ep kubernetes -o yaml'),
+      ],
+    });
+    const { services, findings } = analyzeSnapshot(snap);
+    expect(findings).toEqual([]);
+    expect(services[0]!.notes).toContain(
+      'Endpoint 172.18.0.2 is node master\'s own address: a hostNetwork pod (or a process on the node, like the API server behind "kubernetes") serves this service.',
+    );
   });
 });

@@ -117,5 +117,16 @@ describe('labdeck analyze --diff', () => {
     ]);
     expect(svc.after.map((s) => s.probability)).toEqual([0.25, 0.33333333349, 0.5, null]);
     for (const s of svc.after) expect(s.effectiveProbability).toBeCloseTo(0.25, 8);
+
+    const outText = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['analyze', '--diff', before, after, '--format', 'text'])).toBe(0);
+      const report = outText.mock.calls.map((c) => String(c[0])).join('');
+      expect(report).toContain('+ pod default/kuard-d 10.244.2.14 node-b');
+      expect(report).toMatch(/\+ KUBE-SEP-\S+ → 10\.244\.2\.14:8080/);
+      expect(report).toMatch(/~ KUBE-SEP-\S+ → 10\.244\.1\.11: p 0\.33333 → 0\.25000/);
+    } finally {
+      outText.mockRestore();
+    }
   });
 });

@@ -161,6 +161,23 @@ describe('healthy clusters', () => {
   });
 });
 
+describe('a service without endpoints', () => {
+  it("shows kube-proxy's REJECT in the filter table, and no missing-rule findings", () => {
+    const { snapshot, findings } = run({
+      endpoints: [endpoints('kuard', 'http', 8080, [])],
+      pods: [],
+      rules: { 'node-a': [genService(kuard, [], 'node-a')] },
+    });
+    expect(findings).toEqual([]);
+    const v = analyzeSnapshot(snapshot).services[0]!.nodes['node-a']!.ports[0]!;
+    expect(v.clusterIPRule).toBeNull();
+    expect(v.noEndpointsRules[0]).toMatch(
+      /^-A KUBE-SERVICES -d 10\.96\.100\.10\/32 .*"default\/kuard:http has no endpoints".* -j REJECT/,
+    );
+    expect(v.noEndpointsRules).toHaveLength(2);
+  });
+});
+
 describe("the 2019 layout (the seed's kube-proxy, v1.11–1.13)", () => {
   it('LoadBalancer through KUBE-FW and externalTrafficPolicy Local through KUBE-XLB, 5-decimal probabilities: no findings', () => {
     const lb: WorldService = {

@@ -80,6 +80,7 @@ export function kubeProxyNat(services: readonly GenService[], opts: GenOptions =
   const head: string[] = [];
   const nodePorts: string[] = [];
   const body: string[] = [];
+  const filter: string[] = [];
   for (const s of services) {
     for (const p of s.ports) {
       const proto = (p.protocol ?? 'TCP').toLowerCase();
@@ -89,6 +90,17 @@ export function kubeProxyNat(services: readonly GenService[], opts: GenOptions =
       const svl = svcChain('KUBE-SVL-', spn, proto);
       const eps = s.endpoints[p.name] ?? [];
       const needsExt = p.nodePort !== undefined || (s.loadBalancerIPs?.length ?? 0) > 0;
+      if (eps.length === 0) {
+        // No endpoints: no nat chains, a REJECT in the filter table (proxier.go "has no endpoints").
+        filter.push(
+          `-A KUBE-SERVICES -m comment --comment "${spn} has no endpoints" -m ${proto} -p ${proto} -d ${s.clusterIP} --dport ${p.port} -j REJECT`,
+        );
+        if (p.nodePort !== undefined)
+          filter.push(
+            `-A KUBE-EXTERNAL-SERVICES -m comment --comment "${spn} has no endpoints" -m addrtype --dst-type LOCAL -m ${proto} -p ${proto} --dport ${p.nodePort} -j REJECT`,
+          );
+        continue;
+      }
       chains.add(svc);
       if (!s.omitClusterIPRule)
         head.push(
@@ -175,5 +187,18 @@ export function kubeProxyNat(services: readonly GenService[], opts: GenOptions =
     ...body,
     'COMMIT',
   );
+  if (filter.length > 0)
+    lines.push(
+      '*filter',
+      ':INPUT ACCEPT [0:0]',
+      ':FORWARD ACCEPT [0:0]',
+      ':OUTPUT ACCEPT [0:0]',
+      ':KUBE-SERVICES - [0:0]',
+      ':KUBE-EXTERNAL-SERVICES - [0:0]',
+      '-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+      '-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      ...filter,
+      'COMMIT',
+    );
   return lines.join('\n') + '\n';
 }

@@ -1,0 +1,101 @@
+/**
+ * Benchmark (not a test): parse time of a large kube-proxy `iptables-save` dump, as a ratio to the
+ * `iptables-save` run that printed it (same machine, same run). Run as root: `npx tsx bench/parse-iptables.ts`.
+ *
+ * 1. generate 5,000 services × 10 endpoints in the current kube-proxy format (~217k lines);
+ * 2. load them into a throwaway network namespace with iptables-restore;
+ * 3. time `iptables-save` in that namespace (the reference);
+ * 4. time parseIptablesSave on its output (best of N), and the incremental parser fed in 64 KiB chunks;
+ * 5. print ratios, MB/s and peak heap; the goal is parse/iptables-save ≤ 0.04.
+ * References in the same process: splitting the text into lines, and a naive regex-per-line parser.
+ */
+import { performance } from 'node:perf_hooks';
+import { createIptablesSaveParser, parseIptablesSave } from '../src/parse/iptables-save.js';
+import { generateKubeProxyRules } from './kube-proxy-rules.js';
+import { inNs, withNetns } from './netns.js';
+
+const SERVICES = Number(process.env.SERVICES ?? 5000);
+const ENDPOINTS = Number(process.env.ENDPOINTS ?? 10);
+const RUNS = Number(process.env.RUNS ?? 7);
+
+function best(fn: () => unknown): number {
+  let min = Infinity;
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    fn();
+    min = Math.min(min, performance.now() - t0);
+  }
+  return min;
+}
+
+/** What a first attempt looks like: one regex per line and per field. Reference only. */
+function naive(text: string): number {
+  let n = 0;
+  for (const line of text.split('\n')) {
+    const m = /^-A (\S+) (.*)$/.exec(line);
+    if (!m) continue;
+    const rest = m[2]!;
+    const src = /(!\s)?-s (\S+)/.exec(rest);
+    const dst = /(!\s)?-d (\S+)/.exec(rest);
+    const comment = /--comment "((?:[^"\\]|\\.)*)"/.exec(rest);
+    const prob = /--probability (\S+)/.exec(rest);
+    const target = /-([jg]) (\S+)(.*)$/.exec(rest);
+    const dnat = /--to-destination (\S+)/.exec(rest);
+    const dport = /--dport (\S+)/.exec(rest);
+    if (src || dst || comment || prob || target || dnat || dport) n++;
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const input = generateKubeProxyRules({ services: SERVICES, endpointsPerService: ENDPOINTS });
+  const ns = `ldparse-${process.pid}-bench`;
+  await withNetns(ns, (name) => {
+    inNs(name, ['iptables-restore'], input);
+    const version = inNs(name, ['iptables-save', '--version']).trim();
+    // the reference: iptables-save printing the ruleset (best of 3, it is slow)
+    let saveMs = Infinity;
+    let dump = '';
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      dump = inNs(name, ['iptables-save']);
+      saveMs = Math.min(saveMs, performance.now() - t0);
+    }
+    const mb = Buffer.byteLength(dump) / 1e6;
+    const lines = dump.split('\n').length - 1;
+
+    const heapBefore = process.memoryUsage().heapUsed;
+    let peak = heapBefore;
+    const r = parseIptablesSave(dump);
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    const rules = Object.values(r.value.tables).reduce(
+      (n, t) => n + Object.values(t.chains).reduce((m, c) => m + c.rules.length, 0),
+      0,
+    );
+    const parseMs = best(() => parseIptablesSave(dump));
+    const chunkMs = best(() => {
+      const p = createIptablesSaveParser();
+      for (let i = 0; i < dump.length; i += 65536) p.push(dump.slice(i, i + 65536));
+      return p.end();
+    });
+    const splitMs = best(() => dump.split('\n').length);
+    const naiveMs = best(() => naive(dump));
+    global.gc?.();
+    const f = (x: number): string => x.toFixed(3);
+    console.log(
+      `${version}; ${lines} lines, ${mb.toFixed(1)} MB, ${rules} rules, ${r.diagnostics.length} diagnostics`,
+    );
+    console.log(`iptables-save (reference)   ${saveMs.toFixed(0)} ms`);
+    console.log(
+      `parseIptablesSave           ${parseMs.toFixed(1)} ms  ratio ${f(parseMs / saveMs)}  ${(mb / (parseMs / 1000)).toFixed(0)} MB/s`,
+    );
+    console.log(`incremental, 64 KiB chunks  ${chunkMs.toFixed(1)} ms  ratio ${f(chunkMs / saveMs)}`);
+    console.log(`split lines only            ${splitMs.toFixed(1)} ms  ratio ${f(splitMs / saveMs)}`);
+    console.log(`naive regex parser          ${naiveMs.toFixed(1)} ms  ratio ${f(naiveMs / saveMs)}`);
+    console.log(
+      `heap: ${(heapBefore / 1e6).toFixed(0)} MB before, ${(peak / 1e6).toFixed(0)} MB with one parsed ruleset held (peak sampled), goal ratio <= 0.04`,
+    );
+  });
+}
+
+await main();
