@@ -23,6 +23,7 @@ import {
   parseDuration,
   zodProblems,
 } from './schema.js';
+import { labParseKinds } from './parseOutput.js';
 import { findVariables, parsePath } from './variables.js';
 
 export const labFileName = 'lab.md';
@@ -307,6 +308,16 @@ export function parseLab(text: string): LabLoad {
       });
     return { name: on };
   };
+  const checkParseKind = (where: string, kind: string, line: number): void => {
+    if (labParseKinds.includes(kind)) return;
+    const guess = didYouMean(kind, labParseKinds);
+    errors.push({
+      path: where,
+      message: `parse kind "${kind}" is unknown`,
+      advice: `${guess ? `did you mean "${guess}"? ` : ''}kinds: ${labParseKinds.join(', ')}`,
+      line,
+    });
+  };
   const checkVariables = (where: string, text: string, line: number): void => {
     for (const v of findVariables(text)) {
       const p = parsePath(v.path);
@@ -383,6 +394,7 @@ export function parseLab(text: string): LabLoad {
           }
           const c = r.data;
           let run: CheckRun | undefined;
+          if (c.run?.parse !== undefined) checkParseKind(`${chWhere}: run`, c.run.parse, rb.line);
           if (c.run && checkRole(`${chWhere}: run`, c.run.role, rb.line)) {
             run = {
               role: c.run.role,
@@ -536,6 +548,7 @@ export function parseLab(text: string): LabLoad {
       if (!roleOk || role === undefined) continue;
       const on = selector(bwhere, role, rb.attrs.get('on'), rb.line);
       const parse = rb.attrs.get('parse');
+      if (parse !== undefined) checkParseKind(bwhere, parse, rb.line);
       const panel = rb.attrs.get('panel');
       const block: Block = {
         id,

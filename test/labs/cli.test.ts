@@ -39,7 +39,7 @@ describe('labdeck lab', () => {
   });
 
   it('validate reports problems with paths and exits 1; --json gives them as data', async () => {
-    const dir = join(import.meta.dirname, '../fixtures/labs-broken/undeclared-role');
+    const dir = join(import.meta.dirname, 'fixtures/labs-broken/undeclared-role');
     const r = await run(['lab', 'validate', dir]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(

@@ -4,8 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
-import type { ParseResult } from '../../model/diagnostic.js';
-import { parseBasic } from '../../labs/basicParsers.js';
+import { parseOutput as parseLabOutput } from '../../labs/parseOutput.js';
 import { checkInventory, loadInventory, type Inventory, type RoleInstance } from '../../labs/inventory.js';
 import { formatProblem, loadLabDir } from '../../labs/loadLab.js';
 import type { Lab, LabProblem } from '../../labs/model.js';
@@ -46,21 +45,8 @@ export function dataDir(flag?: string): string {
   return join(xdg ? xdg : join(homedir(), '.local', 'share'), 'labdeck');
 }
 
-/** The parsers this build has: the lab engine's basic kinds; anything else is kept as text with a warning. */
-export const parseOutput: ParseFn = (kind, text): ParseResult =>
-  parseBasic(kind, text) ?? {
-    kind,
-    value: text,
-    diagnostics: [
-      {
-        code: 'parser-unavailable',
-        severity: 'warning',
-        line: 1,
-        column: 1,
-        message: `no parser for "${kind}" in this build; the output is kept as text`,
-      },
-    ],
-  };
+/** The parsers labs use: src/labs/parseOutput.ts (basic kinds there, everything else in src/parse). */
+export const parseOutput: ParseFn = parseLabOutput;
 
 function out(s: string): void {
   process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
