@@ -167,11 +167,10 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
       printProblems(inv.problems, []);
       return 2;
     }
-    const problems = [...inv.problems, ...checkInventory(lab, inv.inventory)];
-    if (problems.length) {
-      printProblems(problems, []);
-      return 2;
-    }
+    const fit = checkInventory(lab, inv.inventory);
+    const problems = [...inv.problems, ...fit.errors];
+    printProblems(problems, fit.warnings);
+    if (problems.length) return 2;
     inventory = inv.inventory;
   }
 
