@@ -145,6 +145,11 @@ describe('assertion language', () => {
       ok: false,
       error: expect.stringMatching(/unclosed quote/),
     });
+    expect(parseAssertion('that', 'x ~ "(?i)abc"')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^"\(\?i\)abc" is not a valid regular expression/),
+    });
+    expect(parseAssertion('some', 'pods where name~"[unclosed"')).toMatchObject({ ok: false });
     expect(parseAssertion('exists', 'pods')).toMatchObject({
       ok: false,
       advice: expect.stringMatching(/count, every/),
