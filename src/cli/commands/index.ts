@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { registerAnalyze } from './analyze.js';
 import { registerLab } from './lab.js';
 
 /** A subcommand adds itself to the program. One line per command, in the order `--help` lists them. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerLab];
+export const commands: RegisterCommand[] = [registerAnalyze, registerLab];
