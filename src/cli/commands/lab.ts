@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { parseOutput as parseLabOutput } from '../../labs/parseOutput.js';
+import { AnalyzedSnapshot } from '../../labs/analyzedSnapshot.js';
 import { checkInventory, loadInventory, type Inventory, type RoleInstance } from '../../labs/inventory.js';
 import { formatProblem, loadLabDir } from '../../labs/loadLab.js';
 import type { Lab, LabProblem } from '../../labs/model.js';
@@ -225,6 +226,7 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
     lab,
     targets: (role) => bound.get(role) ?? [],
     parse: parseOutput,
+    snapshot: new AnalyzedSnapshot(),
     progress,
     trusted,
     ...(confirm ? { confirm } : {}),
