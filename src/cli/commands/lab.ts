@@ -253,17 +253,17 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
     },
   });
   try {
+    const from = flags.resume ? progress.resumeAt(lab.steps.map((s) => s.id)) : flags.from;
+    if (flags.resume && from === undefined) {
+      out('Every step is already done or skipped in this environment.');
+      return 0;
+    }
     if (!flags.json) {
       out(`Lab: ${lab.title} (${lab.id}), environment "${inventory.environment}"`);
       if (replaying) {
         const first = [...bound.values()][0]?.[0];
         out(`[RECORDED] Nothing runs: results come from the ${first?.target.description ?? 'recording'}.`);
       }
-    }
-    const from = flags.resume ? progress.resumeAt(lab.steps.map((s) => s.id)) : flags.from;
-    if (flags.resume && from === undefined) {
-      out('Every step is already done or skipped in this environment.');
-      return 0;
     }
     const summary = await runner.runAll({
       ...(from ? { from } : {}),
