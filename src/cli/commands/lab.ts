@@ -274,8 +274,16 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
       const where = await writer.close();
       if (!flags.json) out(`Recorded to ${where}`);
     }
-    if (flags.json) out(JSON.stringify({ ...summary, environment: inventory.environment }, null, 2));
-    else printSummary(summary);
+    const findings = runner.state().findings;
+    if (flags.json)
+      out(JSON.stringify({ ...summary, environment: inventory.environment, findings }, null, 2));
+    else {
+      if (findings.length) {
+        out(`Findings from the analysed captures (${findings.length}):`);
+        for (const f of findings) out(`  ${f.severity ?? 'info'} ${f.code}: ${f.message}`);
+      }
+      printSummary(summary);
+    }
     return summary.ok ? 0 : 1;
   } catch (e) {
     err(`error: ${(e as Error).message}`);
