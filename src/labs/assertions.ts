@@ -137,6 +137,7 @@ function tokenize(src: string): Token[] | string {
       if (/\s/.test(d) || '=!<>~'.includes(d) || src.startsWith('{{', j)) break;
       j++;
     }
+    if (j === i) return `unexpected "${c}" at column ${i + 1}`;
     out.push({ t: 'word', v: src.slice(i, j) });
     i = j;
   }

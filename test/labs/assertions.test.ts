@@ -150,6 +150,8 @@ describe('assertion language', () => {
       error: expect.stringMatching(/^"\(\?i\)abc" is not a valid regular expression/),
     });
     expect(parseAssertion('some', 'pods where name~"[unclosed"')).toMatchObject({ ok: false });
+    // A lone "!" once looped forever in the tokenizer (found by test/labs/untrustedInput.test.ts).
+    expect(parseAssertion('that', 'a ! b')).toMatchObject({ ok: false, error: 'unexpected "!" at column 3' });
     expect(parseAssertion('exists', 'pods')).toMatchObject({
       ok: false,
       advice: expect.stringMatching(/count, every/),
