@@ -137,6 +137,7 @@ function tokenize(src: string): Token[] | string {
       if (/\s/.test(d) || '=!<>~'.includes(d) || src.startsWith('{{', j)) break;
       j++;
     }
+    if (j === i) return `unexpected "${c}" at column ${i + 1}`;
     out.push({ t: 'word', v: src.slice(i, j) });
     i = j;
   }
@@ -162,6 +163,18 @@ class Cursor {
 }
 
 class SyntaxProblem extends Error {}
+
+/** `~` and `!~` take a JavaScript regular expression; a bad one is a validation error, not a silent mismatch. */
+function checkRegex(op: Op, value: Literal): void {
+  if ((op !== '~' && op !== '!~') || value.kind !== 'literal') return;
+  try {
+    new RegExp(String(value.value));
+  } catch (e) {
+    throw new SyntaxProblem(
+      `"${String(value.value)}" is not a valid regular expression: ${(e as Error).message}`,
+    );
+  }
+}
 
 function pathOf(tok: Token | undefined, what: string): PathSegment[] {
   if (!tok || tok.t !== 'word' || keywords.has(tok.v.toLowerCase()))
@@ -200,7 +213,9 @@ function parseExpr(c: Cursor, stopAt: readonly string[]): Expr {
     const t = c.peek();
     if (t?.t === 'op') {
       c.next();
-      ands.push({ path, op: t.v, value: literalOf(c.next()), negate });
+      const value = literalOf(c.next());
+      checkRegex(t.v, value);
+      ands.push({ path, op: t.v, value, negate });
     } else {
       ands.push({ path, negate });
     }
@@ -248,6 +263,7 @@ function finalCompare(c: Cursor, numeric = false): { op: Op; value: Literal } {
       `expected a comparison (==, !=, >, >=, <, <=)${t ? `, found "${t.v}"` : ' at the end'}`,
     );
   const value = literalOf(c.next());
+  checkRegex(t.v, value);
   if (!c.done()) throw new SyntaxProblem(`unexpected "${c.peek()?.v}" after the value`);
   if (numeric && !(value.kind === 'var' || (value.kind === 'literal' && typeof value.value === 'number')))
     throw new SyntaxProblem(

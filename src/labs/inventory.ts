@@ -198,8 +198,13 @@ export function loadInventory(file: string): InventoryLoad {
 }
 
 /** Does the inventory bind every role the lab needs, and only as many instances as each role allows? */
-export function checkInventory(lab: Lab, inv: Inventory): LabProblem[] {
+export function checkInventory(
+  lab: Lab,
+  inv: Inventory,
+): { readonly errors: LabProblem[]; readonly warnings: LabProblem[] } {
   const problems: LabProblem[] = [];
+  // One inventory often serves several labs (e.g. the sandbox's): roles a lab does not use are only a warning.
+  const warnings: LabProblem[] = [];
   const declared = lab.roles.map((r) => r.id);
   for (const r of lab.roles) {
     const bound = inv.roles.get(r.id);
@@ -219,11 +224,11 @@ export function checkInventory(lab: Lab, inv: Inventory): LabProblem[] {
   for (const role of inv.roles.keys())
     if (!declared.includes(role)) {
       const guess = didYouMean(role, declared);
-      problems.push({
+      warnings.push({
         path: `inventory: roles.${role}`,
         message: `the lab has no role "${role}"`,
         advice: `${guess ? `did you mean "${guess}"? ` : ''}roles: ${declared.join(', ')}`,
       });
     }
-  return problems;
+  return { errors: problems, warnings };
 }

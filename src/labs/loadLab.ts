@@ -1,7 +1,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
-import { parseDocument } from 'yaml';
+import { isSeq, parseDocument, type Document } from 'yaml';
 import { parseAssertion, type Assertion } from './assertions.js';
 import {
   formatProblem,
@@ -23,6 +23,7 @@ import {
   parseDuration,
   zodProblems,
 } from './schema.js';
+import { labParseKinds } from './parseOutput.js';
 import { findVariables, parsePath } from './variables.js';
 
 export const labFileName = 'lab.md';
@@ -132,7 +133,7 @@ function parseYaml(
   where: string,
   line: number,
   problems: LabProblem[],
-): { ok: true; value: unknown } | { ok: false } {
+): { ok: true; value: unknown; doc: Document } | { ok: false } {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
@@ -147,7 +148,7 @@ function parseYaml(
     return { ok: false };
   }
   try {
-    return { ok: true, value: doc.toJS({ maxAliasCount: 50 }) as unknown };
+    return { ok: true, value: doc.toJS({ maxAliasCount: 50 }) as unknown, doc };
   } catch (e) {
     problems.push({
       path: where,
@@ -307,6 +308,16 @@ export function parseLab(text: string): LabLoad {
       });
     return { name: on };
   };
+  const checkParseKind = (where: string, kind: string, line: number): void => {
+    if (labParseKinds.includes(kind)) return;
+    const guess = didYouMean(kind, labParseKinds);
+    errors.push({
+      path: where,
+      message: `parse kind "${kind}" is unknown`,
+      advice: `${guess ? `did you mean "${guess}"? ` : ''}kinds: ${labParseKinds.join(', ')}`,
+      line,
+    });
+  };
   const checkVariables = (where: string, text: string, line: number): void => {
     for (const v of findVariables(text)) {
       const p = parsePath(v.path);
@@ -369,7 +380,15 @@ export function parseLab(text: string): LabLoad {
           });
           continue;
         }
+        const seq = isSeq(y.doc.contents) ? y.doc.contents : undefined;
         y.value.forEach((item: unknown, ci) => {
+          // The line of this check in lab.md: the fence's line, plus the lines before the item in the block.
+          const offset =
+            seq?.items[ci] && 'range' in (seq.items[ci] as object)
+              ? (seq.items[ci] as { range?: [number] }).range?.[0]
+              : undefined;
+          const itemLine =
+            offset === undefined ? rb.line : rb.line + 1 + rb.content.slice(0, offset).split('\n').length - 1;
           const label = (item as { id?: unknown } | null)?.id;
           const chWhere = `${where}: check ${typeof label === 'string' ? `"${label}"` : ci + 1}`;
           const r = checkSchema.safeParse(item);
@@ -378,21 +397,22 @@ export function parseLab(text: string): LabLoad {
               '': Object.keys(checkSchema.shape),
               run: ['role', 'on', 'command', 'parse', 'as', 'expect'],
             }))
-              errors.push({ ...p, line: rb.line });
+              errors.push({ ...p, line: itemLine });
             return;
           }
           const c = r.data;
           let run: CheckRun | undefined;
-          if (c.run && checkRole(`${chWhere}: run`, c.run.role, rb.line)) {
+          if (c.run?.parse !== undefined) checkParseKind(`${chWhere}: run`, c.run.parse, itemLine);
+          if (c.run && checkRole(`${chWhere}: run`, c.run.role, itemLine)) {
             run = {
               role: c.run.role,
-              on: selector(`${chWhere}: run`, c.run.role, c.run.on, rb.line),
+              on: selector(`${chWhere}: run`, c.run.role, c.run.on, itemLine),
               command: c.run.command,
               ...(c.run.parse ? { parse: c.run.parse } : {}),
               ...(c.run.as ? { as: c.run.as } : {}),
               expectExit: c.run.expect,
             };
-            checkVariables(`${chWhere}: run`, c.run.command, rb.line);
+            checkVariables(`${chWhere}: run`, c.run.command, itemLine);
             if (c.run.as && !captureNames.has(c.run.as)) captureNames.set(c.run.as, stepIndex);
           }
           if (!c.run && c.assert.length === 0)
@@ -400,7 +420,7 @@ export function parseLab(text: string): LabLoad {
               path: chWhere,
               message: 'checks nothing',
               advice: 'add run: (a command and its exit code) and/or assert: (a list)',
-              line: rb.line,
+              line: itemLine,
             });
           const assertions: Assertion[] = [];
           c.assert.forEach((entry, ai) => {
@@ -410,7 +430,7 @@ export function parseLab(text: string): LabLoad {
                 path: `${chWhere}: assert[${ai}]`,
                 message: `has ${keys.length} keys`,
                 advice: 'one assertion per list item, e.g. "- count: pods == 10"',
-                line: rb.line,
+                line: itemLine,
               });
               return;
             }
@@ -424,14 +444,14 @@ export function parseLab(text: string): LabLoad {
                 path: `${chWhere}: assert[${ai}]`,
                 message: a.error,
                 advice: guess ? `did you mean "${guess}"? ${a.advice}` : a.advice,
-                line: rb.line,
+                line: itemLine,
               });
             } else {
               assertions.push(a.assertion);
-              checkVariables(`${chWhere}: assert[${ai}]`, a.assertion.source, rb.line);
+              checkVariables(`${chWhere}: assert[${ai}]`, a.assertion.source, itemLine);
             }
           });
-          if (c.message) checkVariables(`${chWhere}: message`, c.message, rb.line);
+          if (c.message) checkVariables(`${chWhere}: message`, c.message, itemLine);
           checks.push({
             id: c.id,
             step: stepId,
@@ -443,7 +463,7 @@ export function parseLab(text: string): LabLoad {
             needs: c.needs,
             ...(c.hint ? { hint: c.hint } : {}),
             ...(c.message ? { message: c.message } : {}),
-            line: rb.line,
+            line: itemLine,
           });
         });
         continue;
@@ -536,6 +556,7 @@ export function parseLab(text: string): LabLoad {
       if (!roleOk || role === undefined) continue;
       const on = selector(bwhere, role, rb.attrs.get('on'), rb.line);
       const parse = rb.attrs.get('parse');
+      if (parse !== undefined) checkParseKind(bwhere, parse, rb.line);
       const panel = rb.attrs.get('panel');
       const block: Block = {
         id,

@@ -145,6 +145,13 @@ describe('assertion language', () => {
       ok: false,
       error: expect.stringMatching(/unclosed quote/),
     });
+    expect(parseAssertion('that', 'x ~ "(?i)abc"')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^"\(\?i\)abc" is not a valid regular expression/),
+    });
+    expect(parseAssertion('some', 'pods where name~"[unclosed"')).toMatchObject({ ok: false });
+    // A lone "!" once looped forever in the tokenizer (found by test/labs/untrustedInput.test.ts).
+    expect(parseAssertion('that', 'a ! b')).toMatchObject({ ok: false, error: 'unexpected "!" at column 3' });
     expect(parseAssertion('exists', 'pods')).toMatchObject({
       ok: false,
       advice: expect.stringMatching(/count, every/),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatProblem, loadLabDir } from '../../src/labs/loadLab.js';
 
-const root = join(import.meta.dirname, '../fixtures/labs-broken');
+const root = join(import.meta.dirname, 'fixtures/labs-broken');
 const cases = readdirSync(root, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name)

@@ -33,13 +33,13 @@ describe('labdeck lab', () => {
     const r = await run(['lab', 'validate', join(labs, 'tgik-002-networking-and-services')]);
     expect(r.code).toBe(0);
     expect(r.out).toBe(
-      'tgik-002-networking-and-services: valid: 11 steps, 26 blocks, 22 checks, roles workstation, master, node, pod\n',
+      'tgik-002-networking-and-services: valid: 11 steps, 27 blocks, 22 checks, roles workstation, master, node, pod\n',
     );
     expect((await run(['lab', 'validate', join(labs, 'pod-network-anatomy')])).code).toBe(0);
   });
 
   it('validate reports problems with paths and exits 1; --json gives them as data', async () => {
-    const dir = join(import.meta.dirname, '../fixtures/labs-broken/undeclared-role');
+    const dir = join(import.meta.dirname, 'fixtures/labs-broken/undeclared-role');
     const r = await run(['lab', 'validate', dir]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(
@@ -171,5 +171,57 @@ describe('labdeck lab', () => {
     const missing = await run(['lab', 'run', join(labs, 'pod-network-anatomy')]);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('--inventory FILE is required');
+  });
+
+  it("a check over the analysed snapshot fails with the finding's evidence (the seed's captures from two moments)", async () => {
+    const fx = (p: string): string => join(import.meta.dirname, '../fixtures', p);
+    const dir = join(tmp, 'seed-lab');
+    cpSync(join(labs, 'pod-network-anatomy'), dir, { recursive: true }); // any folder; lab.md is replaced below
+    writeFileSync(
+      join(dir, 'lab.md'),
+      [
+        '---',
+        'id: seed-mix',
+        'title: Seed mix',
+        'summary: Plays the seed captures through the analysed snapshot.',
+        'estimatedTime: 1m',
+        'roles: {workstation: {description: kubectl}, master: {description: control plane}}',
+        '---',
+        '## Capture',
+        '',
+        '```sh {role=workstation parse=kubectl-object}',
+        `cat ${fx('kubectl-object/seed-none-endpoints-yaml.txt')}`,
+        '```',
+        '',
+        '```sh {role=workstation parse=kubectl-object}',
+        `cat ${fx('kubectl-object/seed-clusterip-svc-yaml.txt')}`,
+        '```',
+        '',
+        // One capture per excerpt, as the seed printed them.
+        ...['iptables-save-less', 'kube-svc-chain', 'kube-sep-chain'].flatMap((n) => [
+          '```sh {role=master parse=iptables-save}',
+          `cat ${fx(`iptables-save/seed-clusterip-${n}.txt`)}`,
+          '```',
+          '',
+        ]),
+        '',
+        '```yaml {checks}',
+        '- id: seps-match-endpoints',
+        '  assert: [{no-findings: [sep-stale]}]',
+        '```',
+        '',
+      ].join('\n'),
+    );
+    const inv = join(tmp, 'inv-seed.yaml');
+    writeFileSync(inv, 'environment: seed\nroles: {workstation: local, master: local}\n');
+    const data = join(tmp, 'data-seed');
+    await run(['lab', 'trust', dir, '--data-dir', data]);
+    const r = await run(['lab', 'run', dir, '--inventory', inv, '--data-dir', data]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('✘ seps-match-endpoints: no-findings: [sep-stale]: 1 finding(s)');
+    expect(r.out).toMatch(
+      /sep-stale: On master, KUBE-SEP-AOUKRORADL3ZFT3D sends 10\.0% of new connections to 192\.168\.236\.133:8080/,
+    );
+    expect(r.out).toContain('Findings from the analysed captures');
   });
 });

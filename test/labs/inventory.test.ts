@@ -24,7 +24,7 @@ describe('inventory', () => {
     const r = parseInventory(docExample(), '/home/me/labs/sandbox.yaml');
     expect(r.problems).toEqual([]);
     if (!('inventory' in r)) throw new Error('no inventory');
-    expect(checkInventory(tgik, r.inventory)).toEqual([]);
+    expect(checkInventory(tgik, r.inventory)).toEqual({ errors: [], warnings: [] });
     const node = r.inventory.roles.get('node')!;
     expect(node.map((n) => n.instance)).toEqual(['worker1', 'worker2']);
     expect(node[0]!.spec).toEqual({
@@ -53,17 +53,20 @@ describe('inventory', () => {
     expect(msgs.some((m) => m.startsWith('inventory: roles.pod'))).toBe(true);
   });
 
-  it('checks the inventory against the lab: unbound roles, too many machines, unknown roles', () => {
+  it('checks the inventory against the lab: unbound roles and too many machines are errors, unknown roles a warning', () => {
     const r = parseInventory(
       'environment: e\nroles:\n  workstation: [local, local]\n  nodes: local\n  master: local\n',
       '/x/inv.yaml',
     );
     if (!('inventory' in r)) throw new Error('no inventory');
-    expect(checkInventory(tgik, r.inventory).map(formatProblem)).toEqual([
+    const fit = checkInventory(tgik, r.inventory);
+    expect(fit.warnings.map(formatProblem)).toEqual([
+      'inventory: roles.nodes: the lab has no role "nodes" (did you mean "node"? roles: workstation, master, node, pod)',
+    ]);
+    expect(fit.errors.map(formatProblem)).toEqual([
       'inventory: roles.workstation: binds 2 machines, but the lab\'s role "workstation" has one (bind a single machine)',
       'inventory: roles: role "node" (A shell on each worker node (SSH or kubectl debug node/NAME)) is not bound (add "node: local" or another binding to /x/inv.yaml)',
       'inventory: roles: role "pod" (A shell inside one kuard pod (kubectl exec into deploy/kuard)) is not bound (add "pod: local" or another binding to /x/inv.yaml)',
-      'inventory: roles.nodes: the lab has no role "nodes" (did you mean "node"? roles: workstation, master, node, pod)',
     ]);
   });
 

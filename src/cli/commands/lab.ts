@@ -4,8 +4,8 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
-import type { ParseResult } from '../../model/diagnostic.js';
-import { parseBasic } from '../../labs/basicParsers.js';
+import { parseOutput as parseLabOutput } from '../../labs/parseOutput.js';
+import { AnalyzedSnapshot } from '../../labs/analyzedSnapshot.js';
 import { checkInventory, loadInventory, type Inventory, type RoleInstance } from '../../labs/inventory.js';
 import { formatProblem, loadLabDir } from '../../labs/loadLab.js';
 import type { Lab, LabProblem } from '../../labs/model.js';
@@ -46,21 +46,8 @@ export function dataDir(flag?: string): string {
   return join(xdg ? xdg : join(homedir(), '.local', 'share'), 'labdeck');
 }
 
-/** The parsers this build has: the lab engine's basic kinds; anything else is kept as text with a warning. */
-export const parseOutput: ParseFn = (kind, text): ParseResult =>
-  parseBasic(kind, text) ?? {
-    kind,
-    value: text,
-    diagnostics: [
-      {
-        code: 'parser-unavailable',
-        severity: 'warning',
-        line: 1,
-        column: 1,
-        message: `no parser for "${kind}" in this build; the output is kept as text`,
-      },
-    ],
-  };
+/** The parsers labs use: src/labs/parseOutput.ts (basic kinds there, everything else in src/parse). */
+export const parseOutput: ParseFn = parseLabOutput;
 
 function out(s: string): void {
   process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
@@ -181,11 +168,10 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
       printProblems(inv.problems, []);
       return 2;
     }
-    const problems = [...inv.problems, ...checkInventory(lab, inv.inventory)];
-    if (problems.length) {
-      printProblems(problems, []);
-      return 2;
-    }
+    const fit = checkInventory(lab, inv.inventory);
+    const problems = [...inv.problems, ...fit.errors];
+    printProblems(problems, fit.warnings);
+    if (problems.length) return 2;
     inventory = inv.inventory;
   }
 
@@ -240,6 +226,7 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
     lab,
     targets: (role) => bound.get(role) ?? [],
     parse: parseOutput,
+    snapshot: new AnalyzedSnapshot(),
     progress,
     trusted,
     ...(confirm ? { confirm } : {}),
@@ -266,17 +253,17 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
     },
   });
   try {
+    const from = flags.resume ? progress.resumeAt(lab.steps.map((s) => s.id)) : flags.from;
+    if (flags.resume && from === undefined) {
+      out('Every step is already done or skipped in this environment.');
+      return 0;
+    }
     if (!flags.json) {
       out(`Lab: ${lab.title} (${lab.id}), environment "${inventory.environment}"`);
       if (replaying) {
         const first = [...bound.values()][0]?.[0];
         out(`[RECORDED] Nothing runs: results come from the ${first?.target.description ?? 'recording'}.`);
       }
-    }
-    const from = flags.resume ? progress.resumeAt(lab.steps.map((s) => s.id)) : flags.from;
-    if (flags.resume && from === undefined) {
-      out('Every step is already done or skipped in this environment.');
-      return 0;
     }
     const summary = await runner.runAll({
       ...(from ? { from } : {}),
@@ -287,8 +274,16 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
       const where = await writer.close();
       if (!flags.json) out(`Recorded to ${where}`);
     }
-    if (flags.json) out(JSON.stringify({ ...summary, environment: inventory.environment }, null, 2));
-    else printSummary(summary);
+    const findings = runner.state().findings;
+    if (flags.json)
+      out(JSON.stringify({ ...summary, environment: inventory.environment, findings }, null, 2));
+    else {
+      if (findings.length) {
+        out(`Findings from the analysed captures (${findings.length}):`);
+        for (const f of findings) out(`  ${f.severity ?? 'info'} ${f.code}: ${f.message}`);
+      }
+      printSummary(summary);
+    }
     return summary.ok ? 0 : 1;
   } catch (e) {
     err(`error: ${(e as Error).message}`);

@@ -1,11 +1,16 @@
 import type { Diagnostic, ParseResult } from '../model/diagnostic.js';
+import { parseKinds, type ParseKind } from '../parse/kinds.js';
+import { parse } from '../parse/parse.js';
 
 /**
- * The few output kinds the lab engine reads by itself: `json`, `jsonl` (one JSON value per line, e.g. repeated
- * `curl …/env/api`), `lines` and `text`. Everything else (kubectl tables, iptables-save, …) is src/parse's job;
- * the CLI puts both behind one ParseFn. Total: odd input gives diagnostics, never an exception.
+ * The ParseFn labs use: `json`, `jsonl` (one JSON value per line, e.g. repeated `curl …/env/api`), `lines` and
+ * `text` are read here; every other kind (kubectl tables and objects, iptables-save, ifconfig, CNI, kuard, …)
+ * and `auto` go to src/parse. Total: odd input gives diagnostics, never an exception.
  */
 export const basicParserKinds = ['json', 'jsonl', 'lines', 'text'] as const;
+
+/** Every value `parse=` may take. */
+export const labParseKinds: readonly string[] = ['auto', ...basicParserKinds, ...parseKinds];
 
 function diag(
   code: string,
@@ -49,4 +54,19 @@ export function parseBasic(kind: string, text: string): ParseResult | undefined 
     default:
       return undefined;
   }
+}
+
+export function parseOutput(kind: string, text: string, command: string): ParseResult {
+  const basic = parseBasic(kind, text);
+  if (basic) return basic;
+  if (kind === 'auto') return parse({ text, command });
+  if ((parseKinds as readonly string[]).includes(kind))
+    return parse({ text, command, as: kind as ParseKind });
+  return {
+    kind,
+    value: text,
+    diagnostics: [
+      diag('parser-unknown', `no parser for "${kind}"; the output is kept as text`, 1, 'warning'),
+    ],
+  };
 }
