@@ -128,6 +128,7 @@ class SaveState {
   /** Parse the complete lines of text[from, to). */
   lines(text: string, from: number, to: number): void {
     // One native scan of the whole chunk decides whether the tokenizer must look at every character.
+    this.nextBackslash = -1;
     this.checkChars = hasUnsafeText(from === 0 && to === text.length ? text : text.slice(from, to));
     let start = from;
     while (start < to) {
@@ -347,6 +348,8 @@ class SaveState {
   private escaped = false;
   /** A control/bidi character was seen on this line. */
   private unsafe = false;
+  /** Position of the next backslash in `s` at or after the last lookup (Infinity: none); -1: not looked up. */
+  private nextBackslash = -1;
   /** The text holds a control/bidi character somewhere: check every character (slow path). */
   private checkChars = true;
 
@@ -392,6 +395,14 @@ class SaveState {
           }
           esc = true;
           j = q + 1;
+        }
+        // any other escape (`\\`) inside: the next backslash after the opening quote, found once per text
+        if (!esc) {
+          if (this.nextBackslash <= i) {
+            const b = s.indexOf('\\', i + 1);
+            this.nextBackslash = b < 0 ? Infinity : b;
+          }
+          if (this.nextBackslash < j) esc = true;
         }
       }
       if (j >= end)
