@@ -124,6 +124,46 @@ export function field(s: string, diags: Diagnostics, line: number, column: numbe
   return v;
 }
 
+/**
+ * Last line of defence: neutralise every string (and key) of a parsed value in place. Parsers call `field` where
+ * they know the position; this catches what they did not, with one warning without a precise position.
+ */
+export function neutraliseDeep<T>(value: T, diags: Diagnostics): T {
+  let changed = false;
+  const walk = (x: unknown): unknown => {
+    if (typeof x === 'string') {
+      if (!UNSAFE.test(x)) return x;
+      changed = true;
+      return neutralise(x);
+    }
+    if (Array.isArray(x)) {
+      for (let i = 0; i < x.length; i++) x[i] = walk(x[i]);
+      return x;
+    }
+    if (x !== null && typeof x === 'object') {
+      const o = x as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        const v = walk(o[k]);
+        if (UNSAFE.test(k)) {
+          changed = true;
+          delete o[k];
+          o[neutralise(k)] = v;
+        } else o[k] = v;
+      }
+    }
+    return x;
+  };
+  const out = walk(value) as T;
+  if (changed)
+    diags.warn(
+      'control-characters',
+      1,
+      1,
+      'terminal control or bidi characters in the output were made visible',
+    );
+  return out;
+}
+
 /** Strip ANSI/VT escape sequences (colours of `ls --color`, `ip -c`) before column work; controls left behind are neutralised later. */
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
 export function stripAnsi(s: string): string {
