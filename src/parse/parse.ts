@@ -15,7 +15,7 @@ import { parseKubectlAction, parseKubectlJsonpath, parseKubectlName } from './ku
 import { parseKubeconfig, parseKubectlObject } from './kubectl-object.js';
 import { parseKubectlTable } from './kubectl-table.js';
 import { parseTranscript } from './transcript.js';
-import { FIELD_LIMIT, neutralise } from './text.js';
+import { FIELD_LIMIT, neutralise, neutraliseText } from './text.js';
 
 export interface Unparsed {
   text: string;
@@ -49,7 +49,7 @@ export function unparsed(text: string, reason: string): ParseResult<'unparsed', 
     });
   return {
     kind: 'unparsed',
-    value: { text: neutralise(cut ? text.slice(0, UNPARSED_LIMIT) : text), lines },
+    value: { text: neutraliseText(cut ? text.slice(0, UNPARSED_LIMIT) : text), lines },
     diagnostics: text.trim() === '' ? [] : diagnostics,
   };
 }

@@ -82,6 +82,14 @@ const UNSAFE_G =
 const UNSAFE_TEXT =
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
+const UNSAFE_TEXT_G = new RegExp(UNSAFE_TEXT.source, 'g');
+
+/** `neutralise` for a multi-line text: line ends (\n, \r\n) stay as they are. */
+export function neutraliseText(s: string): string {
+  if (!UNSAFE_TEXT.test(s)) return s;
+  return s.replace(UNSAFE_TEXT_G, (c) => neutralise(c));
+}
+
 /** Does a multi-line text hold a character `neutralise` would change (other than \n and \r)? */
 export function hasUnsafeText(s: string): boolean {
   return UNSAFE_TEXT.test(s);
