@@ -10,7 +10,7 @@ import { serializeIptablesRule } from '../../src/parse/iptables-write.js';
 import { parseKinds } from '../../src/parse/kinds.js';
 import { parseKubectlTable } from '../../src/parse/kubectl-table.js';
 import { parse, parseKind } from '../../src/parse/parse.js';
-import { hasUnsafe } from '../../src/parse/text.js';
+import { hasUnsafeText } from '../../src/parse/text.js';
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname;
 
@@ -89,7 +89,7 @@ describe('every parser is total', () => {
             expect(d.code).toMatch(/^[a-z0-9-]+$/);
           }
           // Fields in the value never carry raw controls: nothing a terminal would act on.
-          for (const s of strings(r.value)) expect(hasUnsafe(s), JSON.stringify(s)).toBe(false);
+          for (const s of strings(r.value)) expect(hasUnsafeText(s), JSON.stringify(s)).toBe(false);
         }),
         { numRuns: 150 },
       );
