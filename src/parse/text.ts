@@ -172,8 +172,12 @@ export function neutraliseDeep<T>(value: T, diags: Diagnostics): T {
   return out;
 }
 
-/** Strip ANSI/VT escape sequences (colours of `ls --color`, `ip -c`) before column work; controls left behind are neutralised later. */
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+/**
+ * Strip colour sequences (SGR, `ESC [ … m`: `ls --color`, `ip -c`, `grep --color`) before column work. Any other
+ * escape (window titles, cursor moves, OSC 8 links) is left in place to be neutralised: visible, so a user sees
+ * that the output carried one.
+ */
+const ANSI = /\u001b\[[0-9;:]*m/g;
 export function stripAnsi(s: string): string {
   return s.indexOf('\u001b') < 0 ? s : s.replace(ANSI, '');
 }
