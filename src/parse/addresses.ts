@@ -4,7 +4,7 @@
  */
 import type { Addresses, InterfaceAddress, NetInterface, Route, Routes } from '../model/addresses.js';
 import type { ParseResult } from '../model/diagnostic.js';
-import { Diagnostics, field, int, splitLines, stripAnsi } from './text.js';
+import { Diagnostics, field, int, neutraliseDeep, splitLines, stripAnsi } from './text.js';
 
 export type IpAddrResult = ParseResult<'ip-addr', Addresses>;
 export type IfconfigResult = ParseResult<'ifconfig', Addresses>;
@@ -107,7 +107,7 @@ export function parseIpAddr(text: string): IpAddrResult {
   }
   if (out.length === 0)
     diags.error('ip-addr-empty', 1, 1, 'no interface found (expected "N: NAME: <FLAGS> …")');
-  return { kind: 'ip-addr', value: { interfaces: out }, diagnostics: diags.done() };
+  return { kind: 'ip-addr', value: neutraliseDeep({ interfaces: out }, diags), diagnostics: diags.done() };
 }
 
 function cidr(s: string): InterfaceAddress | null {
@@ -229,7 +229,7 @@ export function parseIfconfig(text: string): IfconfigResult {
     }
   }
   if (out.length === 0) diags.error('ifconfig-empty', 1, 1, 'no interface found');
-  return { kind: 'ifconfig', value: { interfaces: out }, diagnostics: diags.done() };
+  return { kind: 'ifconfig', value: neutraliseDeep({ interfaces: out }, diags), diagnostics: diags.done() };
 }
 
 const ROUTE_TYPES = new Set([
@@ -328,5 +328,5 @@ export function parseIpRoute(text: string): IpRouteResult {
     routes.push(r);
   }
   if (routes.length === 0) diags.error('ip-route-empty', 1, 1, 'no route found');
-  return { kind: 'ip-route', value: { routes }, diagnostics: diags.done() };
+  return { kind: 'ip-route', value: neutraliseDeep({ routes }, diags), diagnostics: diags.done() };
 }

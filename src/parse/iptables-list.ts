@@ -7,7 +7,7 @@
  */
 import type { ParseResult } from '../model/diagnostic.js';
 import type { IptablesChain, IptablesRule, IptablesRuleset, NegatableField } from '../model/iptables.js';
-import { Diagnostics, field, splitLines, stripAnsi, words } from './text.js';
+import { Diagnostics, field, neutraliseDeep, splitLines, stripAnsi, words } from './text.js';
 
 export interface IptablesListOptions {
   /** `-t nat`; default `filter`. */
@@ -93,7 +93,7 @@ export function parseIptablesList(text: string, opts: IptablesListOptions = {}):
     if (rule) chain.rules.push(rule);
   }
   if (!sawChain) diags.error('iptables-list-empty', 1, 1, 'no "Chain NAME (policy …)" line found');
-  return { kind: 'iptables-list', value: ruleset, diagnostics: diags.done() };
+  return { kind: 'iptables-list', value: neutraliseDeep(ruleset, diags), diagnostics: diags.done() };
 }
 
 function readRule(

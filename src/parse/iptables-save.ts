@@ -79,6 +79,18 @@ const TARGET_NAMES = [
 ];
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'all'];
 
+/**
+ * Shared, frozen empty lists: a rule without negations or matches (most rules have no negation) allocates none.
+ * Parsed values are read-only; copy a list before changing it.
+ */
+const NO_NEGATIONS = Object.freeze([]) as unknown as NegatableField[];
+const NO_MATCHES = Object.freeze([]) as unknown as string[];
+
+function negated(rule: IptablesRule, field: NegatableField): void {
+  if (rule.negations === NO_NEGATIONS) rule.negations = [field];
+  else rule.negations.push(field);
+}
+
 const NAT_HINT = /^KUBE-(SVC|SEP|SVL|EXT|FW|XLB|SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|MARK-DROP)/;
 
 export function createIptablesSaveParser(opts: IptablesSaveOptions = {}): IptablesSaveStream {
@@ -128,6 +140,7 @@ class SaveState {
   /** Parse the complete lines of text[from, to). */
   lines(text: string, from: number, to: number): void {
     // One native scan of the whole chunk decides whether the tokenizer must look at every character.
+    this.nextBackslash = -1;
     this.checkChars = hasUnsafeText(from === 0 && to === text.length ? text : text.slice(from, to));
     let start = from;
     while (start < to) {
@@ -238,9 +251,13 @@ class SaveState {
     return guess;
   }
 
-  /** table → chain name → chain, in order of appearance; copied into `ruleset` by finish(). A Map, because a
-   * plain object with ~60k keys looked up by sliced strings costs a string internalisation per rule. */
-  private readonly index = new Map<string, Map<string, IptablesChain>>();
+  /** table → chain name → position in `order`; copied into `ruleset` by finish(). A Map, because a plain
+   * object with ~60k keys looked up by sliced strings costs a string internalisation per lookup. */
+  private readonly index = new Map<string, Map<string, number>>();
+  /** Chains in order of appearance. iptables-save prints rules chain by chain in the order it declared them,
+   * so the next chain a rule names is usually `order[cursor + 1]`: found without hashing its name. */
+  private readonly order: { table: string; name: string; chain: IptablesChain }[] = [];
+  private cursor = -1;
 
   private chain(table: string, name: string, create: boolean): IptablesChain {
     let chains = this.index.get(table);
@@ -248,10 +265,11 @@ class SaveState {
       chains = new Map();
       this.index.set(table, chains);
     }
-    let ch = chains.get(name);
-    if (ch === undefined) {
-      ch = { policy: null, packets: null, bytes: null, rules: [] };
-      chains.set(name, ch);
+    let at = chains.get(name);
+    if (at === undefined) {
+      at = this.order.length;
+      this.order.push({ table, name, chain: { policy: null, packets: null, bytes: null, rules: [] } });
+      chains.set(name, at);
       if (create && this.table !== null)
         this.diags.warn(
           'iptables-undeclared-chain',
@@ -260,7 +278,8 @@ class SaveState {
           `chain ${clip(name)} is used before a ":${clip(name)}" declaration`,
         );
     }
-    return ch;
+    this.cursor = at;
+    return this.order[at]!.chain;
   }
 
   private chainDecl(text: string, start: number, stop: number): void {
@@ -347,6 +366,8 @@ class SaveState {
   private escaped = false;
   /** A control/bidi character was seen on this line. */
   private unsafe = false;
+  /** Position of the next backslash in `s` at or after the last lookup (Infinity: none); -1: not looked up. */
+  private nextBackslash = -1;
   /** The text holds a control/bidi character somewhere: check every character (slow path). */
   private checkChars = true;
 
@@ -392,6 +413,14 @@ class SaveState {
           }
           esc = true;
           j = q + 1;
+        }
+        // any other escape (`\\`) inside: the next backslash after the opening quote, found once per text
+        if (!esc) {
+          if (this.nextBackslash <= i) {
+            const b = s.indexOf('\\', i + 1);
+            this.nextBackslash = b < 0 ? Infinity : b;
+          }
+          if (this.nextBackslash < j) esc = true;
         }
       }
       if (j >= end)
@@ -550,6 +579,30 @@ class SaveState {
   }
 
   private readonly matchNames: string[] = [];
+  /** Lists of common match names, shared between rules (most rules of a dump have one of a few lists). */
+  private readonly matchLists = new Map<number, string[]>();
+
+  private sharedMatches(): string[] {
+    const names = this.matchNames;
+    let key = 0;
+    if (names.length <= 5)
+      for (const n of names) {
+        const i = MATCH_NAMES.indexOf(n);
+        if (i < 0) {
+          key = -1;
+          break;
+        }
+        key = key * 32 + i + 1;
+      }
+    else key = -1;
+    if (key < 0) return names.slice();
+    let list = this.matchLists.get(key);
+    if (list === undefined) {
+      list = Object.freeze(names.slice()) as string[];
+      this.matchLists.set(key, list);
+    }
+    return list;
+  }
   private lastChainName = '';
   private lastChain: IptablesChain | null = null;
   private lastChainTable: string | null = null;
@@ -599,8 +652,8 @@ class SaveState {
       target: null,
       targetKind: null,
       toDestination: null,
-      negations: [],
-      matches: [],
+      negations: NO_NEGATIONS,
+      matches: NO_MATCHES,
       matchOptions: null,
       packets,
       bytes,
@@ -635,7 +688,7 @@ class SaveState {
           rule.destination = this.value(rule, negate, 'destination');
           break;
         case OPT_PROTO:
-          if (negate) rule.negations.push('protocol');
+          if (negate) negated(rule, 'protocol');
           rule.protocol = this.scan() ? (this.common(PROTOCOLS) ?? this.tok()) : null;
           break;
         case OPT_IN:
@@ -645,7 +698,7 @@ class SaveState {
           rule.outInterface = this.value(rule, negate, 'outInterface');
           break;
         case OPT_FRAG:
-          if (negate) rule.negations.push('fragment');
+          if (negate) negated(rule, 'fragment');
           break;
         case OPT_COUNTERS: {
           rule.packets = this.scan() ? int(text.slice(this.ts, this.te)) : null;
@@ -692,7 +745,7 @@ class SaveState {
       );
     rule.matchOptions = spans;
     if (this.matchNames.length > 0) {
-      rule.matches = this.matchNames.slice(); // exact size: an empty array grows to 17 slots on first push
+      rule.matches = this.sharedMatches();
       this.matchNames.length = 0;
     }
     rule.raw = text.slice(start, stop);
@@ -711,14 +764,27 @@ class SaveState {
       this.lastChainName.length !== len ||
       !text.startsWith(this.lastChainName, chainTs)
     ) {
-      this.ts = chainTs;
-      this.te = chainTe;
-      this.quoted = false;
-      this.escaped = false;
-      const name = this.tok();
-      chain = this.chain(this.currentTable(name), name, true);
+      const next = this.order[this.cursor + 1];
+      if (
+        next !== undefined &&
+        next.table === this.table &&
+        next.name.length === len &&
+        text.startsWith(next.name, chainTs) &&
+        !this.unsafe
+      ) {
+        this.cursor++;
+        chain = next.chain;
+        this.lastChainName = next.name;
+      } else {
+        this.ts = chainTs;
+        this.te = chainTe;
+        this.quoted = false;
+        this.escaped = false;
+        const name = this.tok();
+        chain = this.chain(this.currentTable(name), name, true);
+        this.lastChainName = name;
+      }
       this.lastChain = chain;
-      this.lastChainName = name;
       this.lastChainTable = this.table;
     }
     chain.rules.push(rule);
@@ -764,7 +830,7 @@ class SaveState {
   }
 
   private value(rule: IptablesRule, negate: boolean, name: NegatableField): string | null {
-    if (negate) rule.negations.push(name);
+    if (negate) negated(rule, name);
     if (!this.scan()) {
       this.diags.warn(
         'iptables-missing-value',
@@ -841,11 +907,15 @@ class SaveState {
   }
 
   finish(): IptablesSaveResult {
-    for (const [table, chains] of this.index) {
-      const t = this.ruleset.tables[table] ?? { chains: {} };
-      for (const [name, ch] of chains) t.chains[name] = ch;
-      this.ruleset.tables[table] = t;
+    for (const { table, name, chain } of this.order) {
+      let t = this.ruleset.tables[table];
+      if (t === undefined) {
+        t = { chains: {} };
+        this.ruleset.tables[table] = t;
+      }
+      t.chains[name] = chain;
     }
+    this.order.length = 0;
     this.index.clear();
     if (!this.committed && this.table !== null)
       this.diags.warn(

@@ -7,7 +7,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import type { ParseResult } from '../model/diagnostic.js';
 import type { KubeObjects, Kubeconfig } from '../model/kube.js';
 import { emptyObjects, mapObject } from './kube-map.js';
-import { Diagnostics, neutralise } from './text.js';
+import { Diagnostics, neutralise, neutraliseDeep } from './text.js';
 
 export type KubectlObjectResult = ParseResult<'kubectl-object', KubeObjects>;
 export type KubeconfigResult = ParseResult<'kubeconfig', Kubeconfig>;
@@ -61,30 +61,8 @@ export function parseKubectlObject(text: string): KubectlObjectResult {
         `document ${i + 1} is not a Kubernetes object (needs kind and metadata.name)`,
       );
   });
-  sanitise(value);
+  neutraliseDeep(value, diags);
   return { kind: 'kubectl-object', value, diagnostics: diags.done() };
-}
-
-/** Neutralise control characters in every string of the model (object values come straight from the input). */
-function sanitise<T>(v: T): T {
-  const walk = (x: unknown): unknown => {
-    if (typeof x === 'string') return neutralise(x);
-    if (Array.isArray(x)) {
-      for (let i = 0; i < x.length; i++) x[i] = walk(x[i]);
-      return x;
-    }
-    if (x !== null && typeof x === 'object') {
-      const o = x as Record<string, unknown>;
-      for (const k of Object.keys(o)) {
-        const nk = neutralise(k);
-        const nv = walk(o[k]);
-        if (nk !== k) delete o[k];
-        o[nk] = nv;
-      }
-    }
-    return x;
-  };
-  return walk(v) as T;
 }
 
 export function parseKubeconfig(text: string): KubeconfigResult {
@@ -122,5 +100,5 @@ export function parseKubeconfig(text: string): KubeconfigResult {
       namespace: s(ctx.namespace),
     });
   }
-  return { kind: 'kubeconfig', value: sanitise(value), diagnostics: diags.done() };
+  return { kind: 'kubeconfig', value: neutraliseDeep(value, diags), diagnostics: diags.done() };
 }

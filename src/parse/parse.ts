@@ -15,7 +15,7 @@ import { parseKubectlAction, parseKubectlJsonpath, parseKubectlName } from './ku
 import { parseKubeconfig, parseKubectlObject } from './kubectl-object.js';
 import { parseKubectlTable } from './kubectl-table.js';
 import { parseTranscript } from './transcript.js';
-import { FIELD_LIMIT, neutralise } from './text.js';
+import { FIELD_LIMIT, neutralise, neutraliseText } from './text.js';
 
 export interface Unparsed {
   text: string;
@@ -26,6 +26,8 @@ export interface ParseInput {
   text: string;
   command?: string;
   as?: ParseKind;
+  /** Set for the outputs inside a transcript: they are never read as a transcript again. */
+  nested?: boolean;
 }
 
 export type AnyParseResult = ParseResult<ResultKind> & { detection?: Detection };
@@ -47,7 +49,7 @@ export function unparsed(text: string, reason: string): ParseResult<'unparsed', 
     });
   return {
     kind: 'unparsed',
-    value: { text: neutralise(cut ? text.slice(0, UNPARSED_LIMIT) : text), lines },
+    value: { text: neutraliseText(cut ? text.slice(0, UNPARSED_LIMIT) : text), lines },
     diagnostics: text.trim() === '' ? [] : diagnostics,
   };
 }
@@ -94,7 +96,7 @@ export function parseKind(kind: ParseKind, text: string, cmd?: CommandInfo): Par
     case 'hostname':
       return parseHostname(text);
     case 'transcript':
-      return parseTranscript(text, parse);
+      return parseTranscript(text, (input) => parse({ ...input, nested: true }));
   }
 }
 
@@ -106,6 +108,8 @@ export function parse(input: ParseInput): AnyParseResult {
       return parseKind(input.as, input.text, cmd);
     }
     const d = detect(input);
+    if (d.kind === 'transcript' && input.nested)
+      return { ...unparsed(input.text, 'prompt-like lines inside a command output'), detection: d };
     if (d.kind === 'unparsed') return { ...unparsed(input.text, d.reason), detection: d };
     return { ...parseKind(d.kind, input.text, d.command), detection: d };
   } catch (err) {

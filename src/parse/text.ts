@@ -82,6 +82,14 @@ const UNSAFE_G =
 const UNSAFE_TEXT =
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
+const UNSAFE_TEXT_G = new RegExp(UNSAFE_TEXT.source, 'g');
+
+/** `neutralise` for a multi-line text: line ends (\n, \r\n) stay as they are. */
+export function neutraliseText(s: string): string {
+  if (!UNSAFE_TEXT.test(s)) return s;
+  return s.replace(UNSAFE_TEXT_G, (c) => neutralise(c));
+}
+
 /** Does a multi-line text hold a character `neutralise` would change (other than \n and \r)? */
 export function hasUnsafeText(s: string): boolean {
   return UNSAFE_TEXT.test(s);
@@ -124,8 +132,52 @@ export function field(s: string, diags: Diagnostics, line: number, column: numbe
   return v;
 }
 
-/** Strip ANSI/VT escape sequences (colours of `ls --color`, `ip -c`) before column work; controls left behind are neutralised later. */
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+/**
+ * Last line of defence: neutralise every string (and key) of a parsed value in place. Parsers call `field` where
+ * they know the position; this catches what they did not, with one warning without a precise position.
+ */
+export function neutraliseDeep<T>(value: T, diags: Diagnostics): T {
+  let changed = false;
+  const walk = (x: unknown): unknown => {
+    if (typeof x === 'string') {
+      if (!UNSAFE.test(x)) return x;
+      changed = true;
+      return neutralise(x);
+    }
+    if (Array.isArray(x)) {
+      for (let i = 0; i < x.length; i++) x[i] = walk(x[i]);
+      return x;
+    }
+    if (x !== null && typeof x === 'object') {
+      const o = x as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        const v = walk(o[k]);
+        if (UNSAFE.test(k)) {
+          changed = true;
+          delete o[k];
+          o[neutralise(k)] = v;
+        } else o[k] = v;
+      }
+    }
+    return x;
+  };
+  const out = walk(value) as T;
+  if (changed)
+    diags.warn(
+      'control-characters',
+      1,
+      1,
+      'terminal control or bidi characters in the output were made visible',
+    );
+  return out;
+}
+
+/**
+ * Strip colour sequences (SGR, `ESC [ … m`: `ls --color`, `ip -c`, `grep --color`) before column work. Any other
+ * escape (window titles, cursor moves, OSC 8 links) is left in place to be neutralised: visible, so a user sees
+ * that the output carried one.
+ */
+const ANSI = /\u001b\[[0-9;:]*m/g;
 export function stripAnsi(s: string): string {
   return s.indexOf('\u001b') < 0 ? s : s.replace(ANSI, '');
 }

@@ -12,7 +12,8 @@ export type TranscriptResult = ParseResult<'transcript', Transcript>;
 type ParseFn = (input: { text: string; command?: string }) => ParseResult;
 
 // prompt forms: user@host:path$ | user@host:path# | user@host: (the seed's) | [user@host path]$ | $ | ~ $ | / #
-const PROMPT = /^((?:[\w.-]+@[\w.-]+:[^\s$#]*[$#]?)|(?:\[[^\]]+\][$#])|(?:[~/][^\s$#]* [$#])|\$)\s+(.*)$/;
+const PROMPT =
+  /^((?:[\w.-]+@[\w.-]+:[^\s$#]*[$#]?)|(?:\[[^\]]+\][$#])|(?:[~/][^\s$#]* [$#])|\$)\s+([\s\S]*)$/;
 const PROMPT_ALONE = /^((?:[\w.-]+@[\w.-]+:[^\s$#]*[$#])|\$)\s*$/;
 const COMMANDS =
   /^(sudo |kubectl |k |iptables|ip6tables|ip |ifconfig|curl |wget |cat |ls\b|hostname\b|ssh |SSH_KEY=|\.\/)/;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerParse } from './parse.js';
 import { registerAnalyze } from './analyze.js';
 import { registerLab } from './lab.js';
 import { registerSsh } from './ssh.js';
@@ -7,4 +8,4 @@ import { registerSandbox } from './sandbox.js';
 /** A subcommand adds itself to the program. One line per command, in the order `--help` lists them. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerAnalyze, registerLab, registerSsh, registerSandbox];
+export const commands: RegisterCommand[] = [registerParse, registerAnalyze, registerLab, registerSsh, registerSandbox];
