@@ -96,7 +96,7 @@ export class TerminalSessionImpl implements TerminalSession {
   private exitState: TerminalExit | null = null;
   private oscTitle: string | null = null;
   private processTitle: string | null = null;
-  private lastTitlePoll = 0;
+  private titleTimer: ReturnType<typeof setTimeout> | undefined;
   private integrated = false;
   private recorder: AsciicastRecorder | null = null;
   private recent: string[] = [];
@@ -307,6 +307,7 @@ export class TerminalSessionImpl implements TerminalSession {
       this.killTimer.unref?.();
     }
     this.disposed = true;
+    if (this.titleTimer) clearTimeout(this.titleTimer);
     this.failRuns(new Error(`terminal ${this.id} was closed`));
     void this.stopRecording().catch(() => {});
     this.coalescer.dispose();
@@ -347,18 +348,24 @@ export class TerminalSessionImpl implements TerminalSession {
       }
     }
     this.deliver(out);
-    const t = this.now();
-    if (t - this.lastTitlePoll >= TITLE_POLL_MS) {
-      this.lastTitlePoll = t;
-      this.pollProcessTitle();
+    // The foreground process name (a /proc read) is looked up off the data path, at most every 250 ms.
+    if (!this.titleTimer) {
+      this.titleTimer = setTimeout(() => {
+        this.titleTimer = undefined;
+        if (!this.exitState && !this.disposed) this.pollProcessTitle();
+      }, TITLE_POLL_MS);
+      this.titleTimer.unref?.();
     }
   }
 
   private deliver(out: string): void {
     if (out.length === 0) return;
     this.remember(out);
+    // Count before delivering: a consumer may acknowledge synchronously from its data listener.
     this.flow.produced(out.length);
     this.coalescer.push(out);
+    // Nothing more comes until the consumer catches up: hand it what is buffered now.
+    if (this.flow.paused) this.coalescer.flush();
   }
 
   private remember(out: string): void {
