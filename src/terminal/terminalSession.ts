@@ -35,6 +35,8 @@ export interface TerminalBackend extends PausableProducer {
   kill(signal?: string): void;
   /** Releases native resources; called once, after exit or on dispose. */
   dispose(): void;
+  /** The process's working directory, for shells without our hooks (local: /proc/<pid>/cwd). */
+  cwd?(): string | null;
 }
 
 export interface TerminalSessionOptions {
@@ -97,6 +99,7 @@ export class TerminalSessionImpl implements TerminalSession {
   private oscTitle: string | null = null;
   private processTitle: string | null = null;
   private titleTimer: ReturnType<typeof setTimeout> | undefined;
+  private fallbackCwd: string | null = null;
   private integrated = false;
   private recorder: AsciicastRecorder | null = null;
   private recent: string[] = [];
@@ -143,7 +146,7 @@ export class TerminalSessionImpl implements TerminalSession {
       kind: this.kind,
       title: this.oscTitle || this.processTitle || basename(this.shell),
       shell: this.shell,
-      cwd: this.tracker.cwd,
+      cwd: this.tracker.cwd ?? this.fallbackCwd,
       pid: this.backend.pid,
       cols: this.cols,
       rows: this.rows,
@@ -427,15 +430,23 @@ export class TerminalSessionImpl implements TerminalSession {
 
   private pollProcessTitle(): void {
     let name: string | null = null;
+    let cwd: string | null = null;
     try {
       name = this.backend.processName();
+      if (!this.integrated) cwd = this.backend.cwd?.() ?? null;
     } catch {
       name = null;
     }
+    let changed = false;
     if (name && name !== this.processTitle) {
       this.processTitle = name;
-      this.infoChanged();
+      changed = true;
     }
+    if (cwd && cwd !== this.fallbackCwd) {
+      this.fallbackCwd = cwd;
+      changed = true;
+    }
+    if (changed) this.infoChanged();
   }
 
   private handleExit(exit: TerminalExit): void {
