@@ -9,6 +9,7 @@ export {
   type TerminalManagerDeps,
 } from './terminalManager.js';
 export { LocalPtyBackend } from './localPtyBackend.js';
+export { ReplayBackend, type ReplayOptions } from './replayBackend.js';
 export { SshChannelBackend, type SshShellChannel } from './sshChannelBackend.js';
 export { newNonce, remoteBashCommand, shellFlavour } from './shellIntegration.js';
 export { TerminalSessionImpl, type TerminalBackend, type TerminalSessionOptions } from './terminalSession.js';

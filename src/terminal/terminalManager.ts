@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { parseAsciicast } from './asciicast.js';
 import { LocalPtyBackend } from './localPtyBackend.js';
+import { ReplayBackend } from './replayBackend.js';
 import { newNonce, shellFlavour, shellLaunch } from './shellIntegration.js';
 import { TerminalSessionImpl, type TerminalBackend } from './terminalSession.js';
 import type { FlowControlOptions } from './flowControl.js';
@@ -156,6 +158,24 @@ export class TerminalManager implements Disposable {
       cleanup: opts.cleanup,
     });
     this.sessions.set(id, session);
+    return session;
+  }
+
+  /** Plays a recording (asciicast v2 text) as a read-only terminal whose blocks come from its markers. */
+  createReplay(opts: { cast: string; title?: string; speed?: number; maxIdleMs?: number }): TerminalSession {
+    const cast = parseAsciicast(opts.cast);
+    const nonce = newNonce();
+    const backend = new ReplayBackend(cast, { nonce, speed: opts.speed, maxIdleMs: opts.maxIdleMs });
+    const session = this.attach({
+      kind: 'replay',
+      shell: opts.title ?? cast.header.title ?? 'recording',
+      backend,
+      cols: cast.header.width,
+      rows: cast.header.height,
+      nonce,
+      flowControl: true,
+    });
+    backend.start();
     return session;
   }
 

@@ -125,6 +125,17 @@ describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
     expect(cast.events.filter((e) => e[1] === 'm').map((e) => e[2])).toEqual(['$ echo recorded', 'exit 0']);
     expect(cast.events.filter((e) => e[1] === 'r').map((e) => e[2])).toEqual(['100x30']);
     expect(cast.events.filter((e) => e[1] === 'i')).toEqual([]);
+
+    // The recording plays back as a read-only terminal with the same block.
+    const replay = manager.createReplay({ cast: readFileSync(file, 'utf8'), speed: 0 });
+    const replayed: TerminalBlock[] = [];
+    replay.onBlock((b) => replayed.push(b));
+    replay.onData((d) => replay.acknowledge(d.length));
+    await new Promise((r) => replay.onExit(r));
+    expect(replayed.map((b) => [b.command, b.output, b.exitCode])).toEqual([
+      ['echo recorded', 'recorded', 0],
+    ]);
+    manager.close(replay.id);
   });
 
   it('exits with the status, then resize and write are harmless no-ops', async () => {
