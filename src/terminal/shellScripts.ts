@@ -23,6 +23,7 @@ __labdeck_prompt_start() { __labdeck_st=$?; }
 __labdeck_prompt_end() {
   if [[ $__labdeck_fd =~ ^[0-9]+$ ]]; then builtin eval "exec $__labdeck_fd<&-" 2>/dev/null; fi
   __labdeck_fd=
+  __labdeck_hc=$HISTCMD
   __labdeck_esc "$PWD"
   builtin printf '\\e]133;D;%s;%s\\a\\e]633;P;Cwd=%s;%s\\a' "$__labdeck_st" "$__labdeck_k" "$__labdeck_r" "$__labdeck_k"
   local a="\\[\\e]133;A;$__labdeck_k\\a\\]" b="\\[\\e]133;B;$__labdeck_k\\a\\]"
@@ -30,9 +31,13 @@ __labdeck_prompt_end() {
   [[ $PS1 == *"$b" ]] || PS1=$PS1$b
 }
 __labdeck_preexec() {
-  local c
-  c=$(HISTTIMEFORMAT= builtin history 1)
-  [[ $c =~ ^\\ *[0-9]+\\*?\\ \\ (.*)$ ]] && c=\${BASH_REMATCH[1]}
+  local c=
+  # HISTCMD grows only if the line went into the history (not with HISTCONTROL=ignorespace, set +o history):
+  # otherwise \`history 1\` would name the previous command, so send none.
+  if [[ $HISTCMD != "$__labdeck_hc" ]]; then
+    c=$(HISTTIMEFORMAT= builtin history 1)
+    [[ $c =~ ^\\ *[0-9]+\\*?\\ \\ (.*)$ ]] && c=\${BASH_REMATCH[1]}
+  fi
   __labdeck_esc "$c"
   builtin printf '\\e]633;E;%s;%s\\a\\e]133;C;%s\\a' "$__labdeck_r" "$__labdeck_k" "$__labdeck_k"
 }

@@ -91,6 +91,14 @@ describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
     expect(weird.output).toBe('semi;colon \\back');
   });
 
+  it('never names the previous command for a line kept out of the history', async () => {
+    await typeAndWait(shell === 'bash' ? 'HISTCONTROL=ignorespace' : 'setopt HIST_IGNORE_SPACE');
+    const hidden = await typeAndWait(' echo hidden');
+    expect(hidden.output).toBe('hidden');
+    // bash: unknown (history has no entry for it); zsh's preexec gets the typed line anyway.
+    expect(hidden.command).toBe(shell === 'bash' ? '' : ' echo hidden');
+  });
+
   it('leaves no files: no temp dir remains and HOME holds only what the user had', async () => {
     expect(zdotdirs().filter((d) => !zdotdirsBefore.includes(d))).toEqual([]);
     expect(readdirSync(home.dir).sort()).toEqual(['.bashrc', '.zshrc', 'hostile.txt']);
