@@ -29,6 +29,8 @@ export interface TerminalManagerDeps {
   readonly flowControl?: FlowControlOptions;
   readonly coalesceMs?: number;
   readonly maxBlockOutput?: number;
+  /** Merge resizes within this many ms (default 0); see TerminalSessionOptions.resizeDebounceMs. */
+  readonly resizeDebounceMs?: number;
 }
 
 export interface CreateLocalOptions {
@@ -130,6 +132,7 @@ export class TerminalManager implements Disposable {
       flowControl: { ...this.deps.flowControl, enabled: opts.flowControl !== false },
       coalesceMs: this.deps.coalesceMs,
       maxBlockOutput: this.deps.maxBlockOutput,
+      resizeDebounceMs: this.deps.resizeDebounceMs,
       cleanup: launch.cleanup,
     });
     this.sessions.set(id, session);
@@ -155,6 +158,7 @@ export class TerminalManager implements Disposable {
       flowControl: { ...this.deps.flowControl, enabled: opts.flowControl !== false },
       coalesceMs: this.deps.coalesceMs,
       maxBlockOutput: this.deps.maxBlockOutput,
+      resizeDebounceMs: this.deps.resizeDebounceMs,
       cleanup: opts.cleanup,
     });
     this.sessions.set(id, session);

@@ -58,6 +58,8 @@ export interface TerminalSessionOptions {
   readonly cleanup?: () => void;
   /** How long dispose() waits after SIGHUP before SIGKILL. */
   readonly killGraceMs?: number;
+  /** Resizes within this many ms are merged into the last one (default 0: applied at once). */
+  readonly resizeDebounceMs?: number;
 }
 
 export const DEFAULT_REPLAY_WINDOW = 256 * 1024;
@@ -68,6 +70,8 @@ interface PendingRun {
   readonly resolve: (block: TerminalBlock) => void;
   readonly reject: (err: Error) => void;
   typed: boolean;
+  /** The shell reported C (command executed) since we typed. */
+  executed: boolean;
   readonly signal: AbortSignal | undefined;
   readonly onAbort: () => void;
 }
@@ -84,6 +88,8 @@ export class TerminalSessionImpl implements TerminalSession {
   private readonly coalescer: DataCoalescer;
   private readonly replayWindow: number;
   private readonly killGraceMs: number;
+  private readonly resizeDebounceMs: number;
+  private resizeTimer: ReturnType<typeof setTimeout> | undefined;
   private cleanup: (() => void) | undefined;
   private readonly subscriptions: Disposable[] = [];
 
@@ -121,6 +127,7 @@ export class TerminalSessionImpl implements TerminalSession {
     this.tracker = new BlockTracker({ now: this.now, maxOutput: opts.maxBlockOutput });
     this.replayWindow = opts.replayWindow ?? DEFAULT_REPLAY_WINDOW;
     this.killGraceMs = opts.killGraceMs ?? 2000;
+    this.resizeDebounceMs = opts.resizeDebounceMs ?? 0;
     this.cleanup = opts.cleanup;
     this.flow = new FlowControl(this.backend, opts.flowControl, () => this.infoChanged());
     if (opts.flowControl?.enabled === false) this.flow.setEnabled(false);
@@ -176,6 +183,18 @@ export class TerminalSessionImpl implements TerminalSession {
         `terminal ${this.id}: resize to ${cols}x${rows}: columns and rows must be integers 1..4096`,
       );
     }
+    if (this.exitState || this.disposed) return;
+    if (this.resizeDebounceMs <= 0) return this.applyResize(cols, rows);
+    // A window being dragged resizes many times a second: only the last size reaches the shell.
+    if (this.resizeTimer) clearTimeout(this.resizeTimer);
+    this.resizeTimer = setTimeout(() => {
+      this.resizeTimer = undefined;
+      this.applyResize(cols, rows);
+    }, this.resizeDebounceMs);
+  }
+
+  private applyResize(cols: number, rows: number): void {
+    // Checked again when a debounced resize fires: the process may have exited meanwhile.
     if (this.exitState || this.disposed) return;
     if (cols === this.cols && rows === this.rows) return;
     this.cols = cols;
@@ -243,6 +262,7 @@ export class TerminalSessionImpl implements TerminalSession {
         resolve,
         reject,
         typed: false,
+        executed: false,
         signal,
         onAbort: () => {
           this.runs = this.runs.filter((r) => r !== pending);
@@ -311,6 +331,7 @@ export class TerminalSessionImpl implements TerminalSession {
     }
     this.disposed = true;
     if (this.titleTimer) clearTimeout(this.titleTimer);
+    if (this.resizeTimer) clearTimeout(this.resizeTimer);
     this.failRuns(new Error(`terminal ${this.id} was closed`));
     void this.stopRecording().catch(() => {});
     this.coalescer.dispose();
@@ -396,6 +417,7 @@ export class TerminalSessionImpl implements TerminalSession {
     const cwdBefore = this.tracker.cwd;
     if (ev.type === 'commandExecuted') {
       const run = this.runs[0];
+      if (run?.typed) run.executed = true;
       if (run?.typed && this.tracker.pendingCommand === '') {
         // History gave nothing (e.g. HISTCONTROL=ignorespace): we know what we typed.
         this.tracker.mark({ type: 'commandLine', commandLine: run.command });
@@ -412,6 +434,21 @@ export class TerminalSessionImpl implements TerminalSession {
         this.runs.shift();
         run.signal?.removeEventListener('abort', run.onAbort);
         run.resolve(block);
+      }
+    }
+    if (ev.type === 'commandFinished' && !block) {
+      const run = this.runs[0];
+      if (run?.typed && !run.executed) {
+        // Back at a prompt without a C: nothing ran (a comment line), or the shell cannot report it (bash < 4.4
+        // has no PS0). Do not wait for a block that will never come.
+        this.runs.shift();
+        run.signal?.removeEventListener('abort', run.onAbort);
+        run.reject(
+          new Error(
+            `terminal ${this.id}: the shell returned to its prompt without reporting that "${run.command}" started ` +
+              '(nothing to run, or a shell without PS0 support such as bash < 4.4)',
+          ),
+        );
       }
     }
     if (ev.type === 'commandStart') {
