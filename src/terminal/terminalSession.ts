@@ -60,10 +60,14 @@ export interface TerminalSessionOptions {
   readonly killGraceMs?: number;
   /** Resizes within this many ms are merged into the last one (default 0: applied at once). */
   readonly resizeDebounceMs?: number;
+  /** Below this many unacknowledged characters output is not held back for coalescing (default 16 Ki). */
+  readonly consumerIdleChars?: number;
 }
 
 export const DEFAULT_REPLAY_WINDOW = 256 * 1024;
 const TITLE_POLL_MS = 250;
+/** Below this many unacknowledged characters the consumer counts as (nearly) idle: data is not held back. */
+const CONSUMER_IDLE_CHARS = 16 * 1024;
 
 interface PendingRun {
   readonly command: string;
@@ -89,6 +93,7 @@ export class TerminalSessionImpl implements TerminalSession {
   private readonly replayWindow: number;
   private readonly killGraceMs: number;
   private readonly resizeDebounceMs: number;
+  private readonly consumerIdleChars: number;
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
   private cleanup: (() => void) | undefined;
   private readonly subscriptions: Disposable[] = [];
@@ -128,6 +133,7 @@ export class TerminalSessionImpl implements TerminalSession {
     this.replayWindow = opts.replayWindow ?? DEFAULT_REPLAY_WINDOW;
     this.killGraceMs = opts.killGraceMs ?? 2000;
     this.resizeDebounceMs = opts.resizeDebounceMs ?? 0;
+    this.consumerIdleChars = opts.consumerIdleChars ?? CONSUMER_IDLE_CHARS;
     this.cleanup = opts.cleanup;
     this.flow = new FlowControl(this.backend, opts.flowControl, () => this.infoChanged());
     if (opts.flowControl?.enabled === false) this.flow.setEnabled(false);
@@ -388,8 +394,14 @@ export class TerminalSessionImpl implements TerminalSession {
     // Count before delivering: a consumer may acknowledge synchronously from its data listener.
     this.flow.produced(out.length);
     this.coalescer.push(out);
-    // Nothing more comes until the consumer catches up: hand it what is buffered now.
-    if (this.flow.paused) this.coalescer.flush();
+    // Hold data back only while the consumer has plenty left to parse. When paused, nothing more comes until
+    // it catches up; when it has (almost) nothing left, holding data back would leave it idle.
+    if (
+      this.flow.enabled &&
+      (this.flow.paused || this.flow.unacknowledged - out.length < this.consumerIdleChars)
+    ) {
+      this.coalescer.flush();
+    }
   }
 
   private remember(out: string): void {
