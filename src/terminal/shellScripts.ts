@@ -1,10 +1,11 @@
 // The hook scripts, kept verbatim as shell (the only escaping is TypeScript's: \\ \` \${).
-// Placeholders: __NONCE__; zsh also __ZDOTDIR_TMP__ and __RESTORE_ZDOTDIR__ (filled in by shellIntegration.ts).
+// Placeholders: __NONCE__; bash also __USER_RC__ (the user's startup files); zsh also __ZDOTDIR_TMP__ and
+// __RESTORE_ZDOTDIR__. Filled in by shellIntegration.ts.
 
 export const BASH_INIT_TEMPLATE = `# LabDeck shell integration for bash >= 4.4 (docs/terminal.md). Arrives through a pipe; leaves no files.
 builtin unset LABDECK_SHELL_INIT
 __labdeck_fd=\${BASH_SOURCE[0]##*/}
-if [ -r ~/.bashrc ]; then . ~/.bashrc; fi
+__USER_RC__
 __labdeck_k='k=__NONCE__'
 __labdeck_esc() {
   local s=$1
@@ -22,6 +23,7 @@ __labdeck_prompt_start() { __labdeck_st=$?; }
 __labdeck_prompt_end() {
   if [[ $__labdeck_fd =~ ^[0-9]+$ ]]; then builtin eval "exec $__labdeck_fd<&-" 2>/dev/null; fi
   __labdeck_fd=
+  __labdeck_hc=$HISTCMD
   __labdeck_esc "$PWD"
   builtin printf '\\e]133;D;%s;%s\\a\\e]633;P;Cwd=%s;%s\\a' "$__labdeck_st" "$__labdeck_k" "$__labdeck_r" "$__labdeck_k"
   local a="\\[\\e]133;A;$__labdeck_k\\a\\]" b="\\[\\e]133;B;$__labdeck_k\\a\\]"
@@ -29,9 +31,13 @@ __labdeck_prompt_end() {
   [[ $PS1 == *"$b" ]] || PS1=$PS1$b
 }
 __labdeck_preexec() {
-  local c
-  c=$(HISTTIMEFORMAT= builtin history 1)
-  [[ $c =~ ^\\ *[0-9]+\\*?\\ \\ (.*)$ ]] && c=\${BASH_REMATCH[1]}
+  local c=
+  # HISTCMD grows only if the line went into the history (not with HISTCONTROL=ignorespace, set +o history):
+  # otherwise \`history 1\` would name the previous command, so send none.
+  if [[ $HISTCMD != "$__labdeck_hc" ]]; then
+    c=$(HISTTIMEFORMAT= builtin history 1)
+    [[ $c =~ ^\\ *[0-9]+\\*?\\ \\ (.*)$ ]] && c=\${BASH_REMATCH[1]}
+  fi
   __labdeck_esc "$c"
   builtin printf '\\e]633;E;%s;%s\\a\\e]133;C;%s\\a' "$__labdeck_r" "$__labdeck_k" "$__labdeck_k"
 }

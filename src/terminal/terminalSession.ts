@@ -35,6 +35,8 @@ export interface TerminalBackend extends PausableProducer {
   kill(signal?: string): void;
   /** Releases native resources; called once, after exit or on dispose. */
   dispose(): void;
+  /** The process's working directory, for shells without our hooks (local: /proc/<pid>/cwd). */
+  cwd?(): string | null;
 }
 
 export interface TerminalSessionOptions {
@@ -56,16 +58,24 @@ export interface TerminalSessionOptions {
   readonly cleanup?: () => void;
   /** How long dispose() waits after SIGHUP before SIGKILL. */
   readonly killGraceMs?: number;
+  /** Resizes within this many ms are merged into the last one (default 0: applied at once). */
+  readonly resizeDebounceMs?: number;
+  /** Below this many unacknowledged characters output is not held back for coalescing (default 16 Ki). */
+  readonly consumerIdleChars?: number;
 }
 
 export const DEFAULT_REPLAY_WINDOW = 256 * 1024;
 const TITLE_POLL_MS = 250;
+/** Below this many unacknowledged characters the consumer counts as (nearly) idle: data is not held back. */
+const CONSUMER_IDLE_CHARS = 16 * 1024;
 
 interface PendingRun {
   readonly command: string;
   readonly resolve: (block: TerminalBlock) => void;
   readonly reject: (err: Error) => void;
   typed: boolean;
+  /** The shell reported C (command executed) since we typed. */
+  executed: boolean;
   readonly signal: AbortSignal | undefined;
   readonly onAbort: () => void;
 }
@@ -82,6 +92,9 @@ export class TerminalSessionImpl implements TerminalSession {
   private readonly coalescer: DataCoalescer;
   private readonly replayWindow: number;
   private readonly killGraceMs: number;
+  private readonly resizeDebounceMs: number;
+  private readonly consumerIdleChars: number;
+  private resizeTimer: ReturnType<typeof setTimeout> | undefined;
   private cleanup: (() => void) | undefined;
   private readonly subscriptions: Disposable[] = [];
 
@@ -96,7 +109,8 @@ export class TerminalSessionImpl implements TerminalSession {
   private exitState: TerminalExit | null = null;
   private oscTitle: string | null = null;
   private processTitle: string | null = null;
-  private lastTitlePoll = 0;
+  private titleTimer: ReturnType<typeof setTimeout> | undefined;
+  private fallbackCwd: string | null = null;
   private integrated = false;
   private recorder: AsciicastRecorder | null = null;
   private recent: string[] = [];
@@ -118,6 +132,8 @@ export class TerminalSessionImpl implements TerminalSession {
     this.tracker = new BlockTracker({ now: this.now, maxOutput: opts.maxBlockOutput });
     this.replayWindow = opts.replayWindow ?? DEFAULT_REPLAY_WINDOW;
     this.killGraceMs = opts.killGraceMs ?? 2000;
+    this.resizeDebounceMs = opts.resizeDebounceMs ?? 0;
+    this.consumerIdleChars = opts.consumerIdleChars ?? CONSUMER_IDLE_CHARS;
     this.cleanup = opts.cleanup;
     this.flow = new FlowControl(this.backend, opts.flowControl, () => this.infoChanged());
     if (opts.flowControl?.enabled === false) this.flow.setEnabled(false);
@@ -143,7 +159,7 @@ export class TerminalSessionImpl implements TerminalSession {
       kind: this.kind,
       title: this.oscTitle || this.processTitle || basename(this.shell),
       shell: this.shell,
-      cwd: this.tracker.cwd,
+      cwd: this.tracker.cwd ?? this.fallbackCwd,
       pid: this.backend.pid,
       cols: this.cols,
       rows: this.rows,
@@ -173,6 +189,18 @@ export class TerminalSessionImpl implements TerminalSession {
         `terminal ${this.id}: resize to ${cols}x${rows}: columns and rows must be integers 1..4096`,
       );
     }
+    if (this.exitState || this.disposed) return;
+    if (this.resizeDebounceMs <= 0) return this.applyResize(cols, rows);
+    // A window being dragged resizes many times a second: only the last size reaches the shell.
+    if (this.resizeTimer) clearTimeout(this.resizeTimer);
+    this.resizeTimer = setTimeout(() => {
+      this.resizeTimer = undefined;
+      this.applyResize(cols, rows);
+    }, this.resizeDebounceMs);
+  }
+
+  private applyResize(cols: number, rows: number): void {
+    // Checked again when a debounced resize fires: the process may have exited meanwhile.
     if (this.exitState || this.disposed) return;
     if (cols === this.cols && rows === this.rows) return;
     this.cols = cols;
@@ -240,6 +268,7 @@ export class TerminalSessionImpl implements TerminalSession {
         resolve,
         reject,
         typed: false,
+        executed: false,
         signal,
         onAbort: () => {
           this.runs = this.runs.filter((r) => r !== pending);
@@ -307,6 +336,8 @@ export class TerminalSessionImpl implements TerminalSession {
       this.killTimer.unref?.();
     }
     this.disposed = true;
+    if (this.titleTimer) clearTimeout(this.titleTimer);
+    if (this.resizeTimer) clearTimeout(this.resizeTimer);
     this.failRuns(new Error(`terminal ${this.id} was closed`));
     void this.stopRecording().catch(() => {});
     this.coalescer.dispose();
@@ -347,18 +378,30 @@ export class TerminalSessionImpl implements TerminalSession {
       }
     }
     this.deliver(out);
-    const t = this.now();
-    if (t - this.lastTitlePoll >= TITLE_POLL_MS) {
-      this.lastTitlePoll = t;
-      this.pollProcessTitle();
+    // The foreground process name (a /proc read) is looked up off the data path, at most every 250 ms.
+    if (!this.titleTimer) {
+      this.titleTimer = setTimeout(() => {
+        this.titleTimer = undefined;
+        if (!this.exitState && !this.disposed) this.pollProcessTitle();
+      }, TITLE_POLL_MS);
+      this.titleTimer.unref?.();
     }
   }
 
   private deliver(out: string): void {
     if (out.length === 0) return;
     this.remember(out);
+    // Count before delivering: a consumer may acknowledge synchronously from its data listener.
     this.flow.produced(out.length);
     this.coalescer.push(out);
+    // Hold data back only while the consumer has plenty left to parse. When paused, nothing more comes until
+    // it catches up; when it has (almost) nothing left, holding data back would leave it idle.
+    if (
+      this.flow.enabled &&
+      (this.flow.paused || this.flow.unacknowledged - out.length < this.consumerIdleChars)
+    ) {
+      this.coalescer.flush();
+    }
   }
 
   private remember(out: string): void {
@@ -386,6 +429,7 @@ export class TerminalSessionImpl implements TerminalSession {
     const cwdBefore = this.tracker.cwd;
     if (ev.type === 'commandExecuted') {
       const run = this.runs[0];
+      if (run?.typed) run.executed = true;
       if (run?.typed && this.tracker.pendingCommand === '') {
         // History gave nothing (e.g. HISTCONTROL=ignorespace): we know what we typed.
         this.tracker.mark({ type: 'commandLine', commandLine: run.command });
@@ -404,6 +448,21 @@ export class TerminalSessionImpl implements TerminalSession {
         run.resolve(block);
       }
     }
+    if (ev.type === 'commandFinished' && !block) {
+      const run = this.runs[0];
+      if (run?.typed && !run.executed) {
+        // Back at a prompt without a C: nothing ran (a comment line), or the shell cannot report it (bash < 4.4
+        // has no PS0). Do not wait for a block that will never come.
+        this.runs.shift();
+        run.signal?.removeEventListener('abort', run.onAbort);
+        run.reject(
+          new Error(
+            `terminal ${this.id}: the shell returned to its prompt without reporting that "${run.command}" started ` +
+              '(nothing to run, or a shell without PS0 support such as bash < 4.4)',
+          ),
+        );
+      }
+    }
     if (ev.type === 'commandStart') {
       this.pollProcessTitle();
       this.typeNextRun();
@@ -420,15 +479,23 @@ export class TerminalSessionImpl implements TerminalSession {
 
   private pollProcessTitle(): void {
     let name: string | null = null;
+    let cwd: string | null = null;
     try {
       name = this.backend.processName();
+      if (!this.integrated) cwd = this.backend.cwd?.() ?? null;
     } catch {
       name = null;
     }
+    let changed = false;
     if (name && name !== this.processTitle) {
       this.processTitle = name;
-      this.infoChanged();
+      changed = true;
     }
+    if (cwd && cwd !== this.fallbackCwd) {
+      this.fallbackCwd = cwd;
+      changed = true;
+    }
+    if (changed) this.infoChanged();
   }
 
   private handleExit(exit: TerminalExit): void {

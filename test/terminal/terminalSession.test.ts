@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TerminalSessionImpl } from '../../src/terminal/terminalSession.js';
 import type { TerminalBlock, TerminalInfo } from '../../src/terminal/types.js';
 import { FakeTerminalBackend } from '../support/terminal-fake-backend.js';
@@ -131,5 +131,53 @@ describe('TerminalSessionImpl (with a fake backend)', () => {
     });
     for (let i = 0; i < 10; i++) backend.emit(`${i}abc`);
     expect(session.recentOutput()).toBe('abc8abc9abc'.slice(-10));
+  });
+});
+
+describe('run() against a shell that never reports the command start', () => {
+  it('rejects when the prompt comes back without a C mark instead of waiting forever', async () => {
+    const { backend, session } = make();
+    backend.emit(prompt);
+    const p = session.run('# only a comment');
+    backend.emit('# only a comment\r\n' + prompt);
+    await expect(p).rejects.toThrow(/without reporting that "# only a comment" started/);
+    // The next run still works.
+    const q = session.run('true');
+    backend.emit('true\r\n' + m('633;E;true') + m('133;C') + prompt);
+    await expect(q).resolves.toMatchObject({ command: 'true', exitCode: 0 });
+  });
+});
+
+describe('debounced resize', () => {
+  it('sends only the last size, and nothing once the process exited', () => {
+    vi.useFakeTimers();
+    try {
+      const backend = new FakeTerminalBackend();
+      const session = new TerminalSessionImpl({
+        id: 'd',
+        kind: 'local',
+        shell: 'bash',
+        cols: 80,
+        rows: 24,
+        backend,
+        nonce: null,
+        resizeDebounceMs: 50,
+        flowControl: { enabled: false },
+      });
+      session.resize(81, 24);
+      session.resize(90, 30);
+      vi.advanceTimersByTime(49);
+      expect(backend.calls).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(backend.calls).toEqual(['resize 90x30']);
+      expect(session.info()).toMatchObject({ cols: 90, rows: 30 });
+      session.resize(100, 40);
+      backend.exit({ exitCode: 0, signal: null });
+      vi.advanceTimersByTime(100);
+      expect(backend.calls).toEqual(['resize 90x30']);
+      session.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
