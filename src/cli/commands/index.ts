@@ -8,4 +8,10 @@ import { registerSandbox } from './sandbox.js';
 /** A subcommand adds itself to the program. One line per command, in the order `--help` lists them. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerParse, registerAnalyze, registerLab, registerSsh, registerSandbox];
+export const commands: RegisterCommand[] = [
+  registerParse,
+  registerAnalyze,
+  registerLab,
+  registerSsh,
+  registerSandbox,
+];
