@@ -82,6 +82,8 @@ export interface SandboxInfo {
   readonly pods: readonly { name: string; ip: string; node: string }[];
   readonly services: readonly { name: string; clusterIP: string; port: number; nodePort?: number }[];
   readonly apiServer: string;
+  /** The cluster CA that signed the API double's certificate. */
+  readonly caFile: string;
   readonly faults: readonly string[];
 }
 
@@ -125,7 +127,7 @@ export function preflight(host: HostCheck = THIS_HOST): SandboxError | undefined
   const missing = REQUIRED_TOOLS.filter((t) => !host.which(t));
   if (missing.length) {
     return new SandboxError(
-      `labdeck sandbox needs ${missing.join(', ')} (Debian packages: iproute2, openssh-server, openssh-client, iptables, util-linux, mount). Install them and try again. Nothing was changed.`,
+      `labdeck sandbox needs ${missing.join(', ')} (Debian packages: iproute2, openssh-server, openssh-client, iptables, util-linux, mount, openssl). Install them and try again. Nothing was changed.`,
       'missing-tool',
     );
   }
@@ -196,7 +198,8 @@ export class Sandbox {
         port: s.port,
         ...(s.nodePort ? { nodePort: s.nodePort } : {}),
       })),
-      apiServer: `http://${p.apiServer.ip}:${p.apiServer.port}`,
+      apiServer: `https://${p.apiServer.ip}:${p.apiServer.port}`,
+      caFile: this.path('pki', 'ca.crt'),
       faults: Object.entries(faults)
         .filter(([, on]) => on)
         .map(([k]) => k),
@@ -318,6 +321,8 @@ export class Sandbox {
       }),
     ]);
     this.writeSshFiles();
+    await this.makeCertificates();
+    await this.makeAdminCertificate();
 
     // Namespaces and links.
     for (const ns of planNamespaces(p)) await must('ip', ['netns', 'add', ns]);
@@ -424,6 +429,102 @@ export class Sandbox {
     const text = nodeRestoreText(kubeProxyServices(this.plan, faults, node.name), kubeProxyOptions(faults));
     writeFileSync(this.path('nodes', node.name, 'kube-proxy.rules'), text, { mode: 0o600 });
     await must('ip', ['netns', 'exec', node.netns, 'iptables-restore'], { input: text });
+  }
+
+  /**
+   * A cluster CA and an API server certificate, like kubeadm's (SANs: the kubernetes service names, 10.96.0.1, the
+   * master's address and name, and 127.0.0.1 for SSH tunnels).
+   */
+  private async makeCertificates(): Promise<void> {
+    const p = this.plan;
+    const pki = this.path('pki');
+    mkdirSync(pki, { recursive: true, mode: 0o700 });
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    await must('openssl', [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      join(pki, 'ca.key'),
+      '-out',
+      join(pki, 'ca.crt'),
+      '-subj',
+      '/CN=kubernetes',
+      '-days',
+      '3650',
+    ]);
+    const kubernetesIp = p.services.find((s) => s.name === 'kubernetes')!.clusterIP;
+    const sans = [
+      'DNS:kubernetes',
+      'DNS:kubernetes.default',
+      'DNS:kubernetes.default.svc',
+      'DNS:kubernetes.default.svc.cluster.local',
+      `DNS:${p.nodes[0]!.name}`,
+      `IP:${kubernetesIp}`,
+      `IP:${p.apiServer.ip}`,
+      'IP:127.0.0.1',
+    ];
+    await must('openssl', [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      join(pki, 'apiserver.key'),
+      '-out',
+      join(pki, 'apiserver.crt'),
+      '-subj',
+      '/CN=kube-apiserver',
+      '-days',
+      '365',
+      '-CA',
+      join(pki, 'ca.crt'),
+      '-CAkey',
+      join(pki, 'ca.key'),
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-addext',
+      'keyUsage=critical,digitalSignature',
+      '-addext',
+      'extendedKeyUsage=serverAuth',
+      '-addext',
+      `subjectAltName=${sans.join(',')}`,
+    ]);
+  }
+
+  /** kubeadm's admin.conf identity: a client certificate for kubernetes-admin in system:masters. */
+  private async makeAdminCertificate(): Promise<void> {
+    const pki = this.path('pki');
+    await must('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(pki, 'admin.key'),
+      '-out',
+      join(pki, 'admin.crt'),
+      '-subj',
+      '/O=system:masters/CN=kubernetes-admin',
+      '-days',
+      '365',
+      '-CA',
+      join(pki, 'ca.crt'),
+      '-CAkey',
+      join(pki, 'ca.key'),
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-addext',
+      'keyUsage=critical,digitalSignature',
+      '-addext',
+      'extendedKeyUsage=clientAuth',
+    ]);
+  }
+
+  private caData(): string {
+    return readFileSync(this.path('pki', 'ca.crt')).toString('base64');
   }
 
   private hostKeyPath(host: string): string {
@@ -566,16 +667,18 @@ export class Sandbox {
     writeFileSync(
       up('etc', 'cni', 'net.d', 'calico-kubeconfig'),
       [
-        '# Kubeconfig file for Calico CNI plugin. (LabDeck sandbox: no token, the API double needs none.)',
+        '# Kubeconfig file for Calico CNI plugin. (LabDeck sandbox: the kube-api double does not check the token.)',
         'apiVersion: v1',
         'kind: Config',
         'clusters:',
         '- name: local',
         '  cluster:',
-        `    server: http://${this.plan.apiServer.ip}:${this.plan.apiServer.port}`,
+        `    server: https://${this.plan.apiServer.ip}:${this.plan.apiServer.port}`,
+        `    certificate-authority-data: ${this.caData()}`,
         'users:',
         '- name: calico',
-        '  user: {}',
+        '  user:',
+        '    token: labdeck-sandbox-calico',
         'contexts:',
         '- name: calico-context',
         '  context:',
@@ -604,10 +707,13 @@ export class Sandbox {
       'clusters:',
       `- name: ${p.name}`,
       '  cluster:',
-      `    server: http://${p.apiServer.ip}:${p.apiServer.port}`,
+      `    server: https://${p.apiServer.ip}:${p.apiServer.port}`,
+      `    certificate-authority-data: ${this.caData()}`,
       'users:',
       '- name: kubernetes-admin',
-      '  user: {}',
+      '  user:',
+      `    client-certificate-data: ${readFileSync(this.path('pki', 'admin.crt')).toString('base64')}`,
+      `    client-key-data: ${readFileSync(this.path('pki', 'admin.key')).toString('base64')}`,
       'contexts:',
       `- name: kubernetes-admin@${p.name}`,
       '  context:',
@@ -650,6 +756,10 @@ export class Sandbox {
         this.path('cluster.json'),
         '--ready',
         ready,
+        '--tls-cert',
+        this.path('pki', 'apiserver.crt'),
+        '--tls-key',
+        this.path('pki', 'apiserver.key'),
       ],
       this.path('logs', 'api-double.log'),
     );

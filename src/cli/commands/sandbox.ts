@@ -194,26 +194,34 @@ export function registerSandbox(program: Command): void {
     .requiredOption('--listen <host:port>')
     .requiredOption('--state <file>')
     .option('--ready <file>')
-    .action(async (opts: { listen: string; state: string; ready?: string }) => {
-      const [host, port] = splitHostPort(opts.listen);
-      const double = new KubeApiDouble({ serverAddress: opts.listen });
-      const load = () => {
-        try {
-          double.update(JSON.parse(readFileSync(opts.state, 'utf8')) as ClusterObjects);
-        } catch (err) {
-          process.stderr.write(`kube-api double: cannot load ${opts.state}: ${String(err)}\n`);
-        }
-      };
-      load();
-      await double.listen(host, port);
-      watchFile(opts.state, { interval: 200 }, load);
-      const expireFile = opts.state.replace(/cluster\.json$/, 'api-double.expire');
-      watchFile(expireFile, { interval: 200 }, (cur) => {
-        if (cur.mtimeMs > 0) double.expire();
-      });
-      if (opts.ready) writeFileSync(opts.ready, `${process.pid}\n`);
-      await untilSignal(() => void double.close());
-    });
+    .option('--tls-cert <file>')
+    .option('--tls-key <file>')
+    .action(
+      async (opts: { listen: string; state: string; ready?: string; tlsCert?: string; tlsKey?: string }) => {
+        const [host, port] = splitHostPort(opts.listen);
+        const double = new KubeApiDouble({ serverAddress: opts.listen });
+        const load = () => {
+          try {
+            double.update(JSON.parse(readFileSync(opts.state, 'utf8')) as ClusterObjects);
+          } catch (err) {
+            process.stderr.write(`kube-api double: cannot load ${opts.state}: ${String(err)}\n`);
+          }
+        };
+        load();
+        const tls =
+          opts.tlsCert && opts.tlsKey
+            ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') }
+            : undefined;
+        await double.listen(host, port, tls);
+        watchFile(opts.state, { interval: 200 }, load);
+        const expireFile = opts.state.replace(/cluster\.json$/, 'api-double.expire');
+        watchFile(expireFile, { interval: 200 }, (cur) => {
+          if (cur.mtimeMs > 0) double.expire();
+        });
+        if (opts.ready) writeFileSync(opts.ready, `${process.pid}\n`);
+        await untilSignal(() => void double.close());
+      },
+    );
 }
 
 function splitHostPort(s: string): [string, number] {
