@@ -22,10 +22,11 @@ import {
   chmodSync,
   renameSync,
   readlinkSync,
+  rmdirSync,
   statSync,
 } from 'node:fs';
 import { release } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   clusterObjects,
   faultTargets,
@@ -63,7 +64,7 @@ export class SandboxError extends Error {
   constructor(
     message: string,
     readonly code:
-      'not-linux' | 'not-root' | 'missing-tool' | 'name-clash' | 'bad-name' | 'not-up' | 'failed',
+      'not-linux' | 'not-root' | 'missing-tool' | 'name-clash' | 'bad-name' | 'not-up' | 'busy' | 'failed',
   ) {
     super(message);
     this.name = 'SandboxError';
@@ -212,6 +213,10 @@ export class Sandbox {
   async up(): Promise<SandboxInfo> {
     const pre = preflight();
     if (pre) throw pre;
+    return this.locked(() => this.upLocked());
+  }
+
+  private async upLocked(): Promise<SandboxInfo> {
     const existing = this.readState();
     if (existing) {
       const st = await this.status();
@@ -220,7 +225,7 @@ export class Sandbox {
         return this.info();
       }
       this.log(`sandbox ${this.plan.name} is half there (${st.problems.join('; ')}); tearing it down first`);
-      await this.down();
+      await this.downLocked();
     } else {
       const clash = await this.findClash();
       if (clash) throw new SandboxError(clash, 'name-clash');
@@ -248,7 +253,7 @@ export class Sandbox {
       return this.info({});
     } catch (err) {
       this.log(`up failed, cleaning up: ${err instanceof Error ? err.message : String(err)}`);
-      await this.down();
+      await this.downLocked();
       throw err instanceof SandboxError
         ? err
         : new SandboxError(
@@ -804,6 +809,10 @@ export class Sandbox {
   async fault(name: FaultName, on: boolean): Promise<void> {
     const pre = preflight();
     if (pre) throw pre;
+    return this.locked(() => this.faultLocked(name, on));
+  }
+
+  private async faultLocked(name: FaultName, on: boolean): Promise<void> {
     const state = this.readState();
     if (!state || state.phase !== 'up') {
       throw new SandboxError(
@@ -902,6 +911,54 @@ export class Sandbox {
   async down(): Promise<{ removed: string[] }> {
     const pre = preflight();
     if (pre) throw pre;
+    return this.locked(() => this.downLocked());
+  }
+
+  private lockDepth = 0;
+
+  /**
+   * One command at a time per instance: `<baseDir>/<name>.lock` holds the pid of the command working on it. A lock
+   * left by a process that died (a crash midway) is taken over. Re-entrant (up calls down).
+   */
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = join(this.env.baseDir, `${this.plan.name}.lock`);
+    if (this.lockDepth === 0) {
+      mkdirSync(this.env.baseDir, { recursive: true, mode: 0o755 });
+      try {
+        writeFileSync(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      } catch {
+        const holder = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+        if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+          throw new SandboxError(
+            `another labdeck sandbox command (pid ${holder}) is working on "${this.plan.name}"; wait for it to finish. Nothing was changed.`,
+            'busy',
+          );
+        }
+        writeFileSync(lock, `${process.pid}\n`, { mode: 0o600 });
+      }
+    }
+    this.lockDepth++;
+    try {
+      return await fn();
+    } finally {
+      this.lockDepth--;
+      if (this.lockDepth === 0) {
+        rmSync(lock, { force: true });
+        if (this.env.baseDir === DEFAULT_BASE_DIR) {
+          // Leave no trace of a sandbox that is gone: the default directories go when empty.
+          for (const d of [DEFAULT_BASE_DIR, dirname(DEFAULT_BASE_DIR)]) {
+            try {
+              rmdirSync(d);
+            } catch {
+              break; // not empty
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private async downLocked(): Promise<{ removed: string[] }> {
     const removed: string[] = [];
     const state = this.readState();
     const netns = (await listNetns()).filter((n) => this.isOurNetnsName(n));

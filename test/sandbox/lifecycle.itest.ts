@@ -3,7 +3,7 @@
  * and nothing changes; `down` after an `up` killed midway leaves nothing behind.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, chmodSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,21 @@ describe('labdeck sandbox lifecycle', () => {
     expect((await out('ip', ['-o', 'link', 'show', 'dev', sb.plan.rootIf])).code).not.toBe(0);
   });
 
+  it('refuses to work on an instance another live command holds, and changes nothing', async () => {
+    const name = `ldb${process.pid}`;
+    const lock = join(baseDir, `${name}.lock`);
+    mkdirSync(baseDir, { recursive: true });
+    writeFileSync(lock, `${process.ppid}\n`); // a live process that is not us
+    try {
+      const sb = new Sandbox({ baseDir, selfCommand: selfCommand() }, { name, pods: 2 });
+      await expect(sb.up()).rejects.toMatchObject({ code: 'busy' });
+      expect(await ourNetns('ldb')).toEqual([]);
+      expect(existsSync(sb.dir)).toBe(false);
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  });
+
   it('sweeps everything after an up that was killed midway', async () => {
     const name = `ldk${process.pid}`;
     made.push(name);
@@ -100,7 +115,9 @@ describe('labdeck sandbox lifecycle', () => {
       }
       await new Promise((r) => setTimeout(r, 20));
     }
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
+    await exited;
     expect(pids.length).toBeGreaterThan(0);
     expect((await ourNetns('ldk')).length).toBeGreaterThan(0);
 
