@@ -20,6 +20,7 @@ import {
   rmSync,
   writeFileSync,
   chmodSync,
+  chownSync,
   renameSync,
   readlinkSync,
   rmdirSync,
@@ -49,6 +50,12 @@ export interface SandboxEnv {
   /** argv prefix that runs the `labdeck` CLI (for the hidden `sandbox _kuard` / `_api-double` servers). */
   readonly selfCommand: readonly string[];
   readonly log?: (line: string) => void;
+  /**
+   * The user who ran `sudo labdeck sandbox up` (SUDO_UID/SUDO_GID): the files a client needs (ssh_config,
+   * known_hosts, the client key, kubeconfig, the CA) are handed to them, so plain `ssh -F` and LabDeck itself work
+   * without root. Host keys and everything else stay root's.
+   */
+  readonly clientOwner?: { readonly uid: number; readonly gid: number };
 }
 
 export interface SandboxState {
@@ -328,6 +335,8 @@ export class Sandbox {
     this.writeSshFiles();
     await this.makeCertificates();
     await this.makeAdminCertificate();
+    this.writeClusterFiles({}, state.createdAt);
+    this.handOverClientFiles();
 
     // Namespaces and links.
     for (const ns of planNamespaces(p)) await must('ip', ['netns', 'add', ns]);
@@ -337,8 +346,7 @@ export class Sandbox {
     // kube-proxy rules on every node.
     await Promise.all(p.nodes.map((n) => this.applyRules(n, {})));
 
-    // Cluster files, then processes.
-    this.writeClusterFiles({}, state.createdAt);
+    // Processes (the cluster files for the API double and the pods were written above).
     state.pids['bastion'] = await this.startSshd('bastion', p.bastion.netns, p.bastionIp, false);
     for (const n of p.nodes) state.pids[n.name] = await this.startSshd(n.name, n.netns, n.ip, true);
     this.writeState(state);
@@ -530,6 +538,27 @@ export class Sandbox {
 
   private caData(): string {
     return readFileSync(this.path('pki', 'ca.crt')).toString('base64');
+  }
+
+  private handOverClientFiles(): void {
+    const owner = this.env.clientOwner;
+    if (!owner) return;
+    // Traversable (not listable) for the user; each handed-over file is theirs with mode 0600 (0644 for public parts).
+    if (this.env.baseDir === DEFAULT_BASE_DIR) {
+      for (const d of [dirname(DEFAULT_BASE_DIR), DEFAULT_BASE_DIR]) chmodSync(d, 0o755);
+    }
+    chmodSync(this.dir, 0o711);
+    chmodSync(this.path('pki'), 0o711);
+    for (const f of [
+      'ssh_config',
+      'known_hosts',
+      'id_ed25519',
+      'id_ed25519.pub',
+      'kubeconfig',
+      join('pki', 'ca.crt'),
+    ]) {
+      chownSync(this.path(f), owner.uid, owner.gid);
+    }
   }
 
   private hostKeyPath(host: string): string {

@@ -91,6 +91,32 @@ describe('labdeck sandbox lifecycle', () => {
     }
   });
 
+  it('hands the client files to the sudo user, so plain ssh works without root', async () => {
+    const name = `ldo${process.pid}`;
+    made.push(name);
+    const sb = new Sandbox(
+      { baseDir, selfCommand: selfCommand(), clientOwner: { uid: 65534, gid: 65534 } },
+      { name, pods: 1 },
+    );
+    await sb.up();
+    const r = await out('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--',
+      'env',
+      'HOME=/tmp',
+      'ssh',
+      '-F',
+      join(sb.dir, 'ssh_config'),
+      'worker-1',
+      'hostname',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('worker-1');
+    await sb.down();
+  });
+
   it('sweeps everything after an up that was killed midway', async () => {
     const name = `ldk${process.pid}`;
     made.push(name);

@@ -23,9 +23,14 @@ function sandboxFor(
   opts: { name: string; dir: string; workers?: string; pods?: string },
   quiet = false,
 ): Sandbox {
+  const sudoUid = Number(process.env['SUDO_UID']);
+  const sudoGid = Number(process.env['SUDO_GID']);
   const env: SandboxEnv = {
     baseDir: opts.dir,
     selfCommand: selfCommand(),
+    ...(Number.isInteger(sudoUid) && sudoUid > 0 && Number.isInteger(sudoGid)
+      ? { clientOwner: { uid: sudoUid, gid: sudoGid } }
+      : {}),
     ...(quiet ? {} : { log: (l: string) => process.stderr.write(`labdeck sandbox: ${l}\n`) }),
   };
   return new Sandbox(env, {
@@ -48,6 +53,7 @@ export function describeUp(info: SandboxInfo): string {
     .map((s) => `${s.name} ${s.clusterIP}:${s.port}${s.nodePort ? ` (NodePort ${s.nodePort})` : ''}`)
     .join(', ');
   const kuard = info.services.find((s) => s.name === 'kuard');
+  const nameOpt = info.name === DEFAULT_INSTANCE ? '' : ` --name ${info.name}`;
   return [
     `LabDeck sandbox "${info.name}" is up.`,
     `  bastion     ${info.bastion}   (reachable from this machine)`,
@@ -66,8 +72,8 @@ export function describeUp(info: SandboxInfo): string {
     kuard ? `  ${ssh} master curl -s ${kuard.clusterIP}/env/api` : '',
     kuard?.nodePort ? `  ${ssh} worker-2 curl -s ${info.nodes[1]?.ip ?? ''}:${kuard.nodePort}/env/api` : '',
     `  ${ssh} worker-1 cat /etc/cni/net.d/10-calico.conflist`,
-    `  labdeck sandbox fault stale-sep on --name ${info.name}     (faults: ${FAULTS.join(', ')})`,
-    `  labdeck sandbox down --name ${info.name}`,
+    `  sudo labdeck sandbox fault stale-sep on${nameOpt}     (faults: ${FAULTS.join(', ')})`,
+    `  sudo labdeck sandbox down${nameOpt}`,
     '',
   ]
     .filter((l, i, a) => l !== '' || i === a.length - 1 || a[i - 1] !== '')
