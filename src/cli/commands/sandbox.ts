@@ -171,6 +171,12 @@ export function registerSandbox(program: Command): void {
   ).action((opts: { name: string; dir: string }) => {
     try {
       const sb = sandboxFor(opts, true);
+      if (sb.readState()?.phase !== 'up') {
+        throw new SandboxError(
+          `sandbox "${opts.name}" is not up; run \`labdeck sandbox up\` first`,
+          'not-up',
+        );
+      }
       writeFileSync(`${sb.dir}/api-double.expire`, `${Date.now()}\n`);
       process.stdout.write('the kube-api double expires its watch history now (410 Gone)\n');
     } catch (err) {
