@@ -44,6 +44,11 @@ export interface KubeProxyRulesOptions {
   readonly masqueradeAll?: boolean;
   /** The masquerade mark as kube-proxy prints it; iptables-save shows `0x4000` for the default bit 14. */
   readonly masqueradeMark?: string;
+  /**
+   * `--iptables-localhost-nodeports` (default true, IPv4): kube-proxy then also writes KUBE-FIREWALL's "block
+   * incoming localnet connections" rule (proxier_test.go TestLoadBalancer's expected filter table).
+   */
+  readonly localhostNodePorts?: boolean;
   /** iptables supports `--random-fully` (true for any iptables ≥ 1.6.2, as on this machine). */
   readonly randomFully?: boolean;
   /** `nf_conntrack_tcp_be_liberal` set: kube-proxy then omits the INVALID DROP rule in KUBE-FORWARD. */
@@ -185,6 +190,12 @@ export function kubeProxySyncParts(
     'KUBE-PROXY-FIREWALL',
   ]) {
     filterChains.push(`:${c} - [0:0]`);
+  }
+  if (opts.localhostNodePorts !== false) {
+    filterChains.push(':KUBE-FIREWALL - [0:0]');
+    filterRules.push(
+      '-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+    );
   }
   for (const c of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']) {
     natChains.push(`:${c} - [0:0]`);
@@ -357,6 +368,10 @@ export function kubeProxyJumpRules(): JumpRule[] {
     list.unshift({ table, chain, spec });
     byChain.set(key, list);
   }
+  // The kubelet's KUBE-FIREWALL jumps (iptablesKubeletJumpChains), there before kube-proxy prepends its own, so
+  // they end up last: the seed's `iptables -L` shows INPUT → KUBE-EXTERNAL-SERVICES, KUBE-FIREWALL.
+  byChain.get('filter INPUT')!.push({ table: 'filter', chain: 'INPUT', spec: '-j KUBE-FIREWALL' });
+  byChain.get('filter OUTPUT')!.push({ table: 'filter', chain: 'OUTPUT', spec: '-j KUBE-FIREWALL' });
   return [...byChain.values()].flat();
 }
 
@@ -388,6 +403,7 @@ export function nodeRestoreText(
     ':OUTPUT ACCEPT [0:0]',
     ':KUBE-PROXY-CANARY - [0:0]',
     ...p.filterChains,
+    ...(p.filterChains.includes(':KUBE-FIREWALL - [0:0]') ? [] : [':KUBE-FIREWALL - [0:0]']),
     ...jumpLines('filter'),
     ...p.filterRules,
     'COMMIT',

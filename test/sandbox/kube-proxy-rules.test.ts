@@ -114,12 +114,13 @@ describe('helpers', () => {
       ]).map((e) => e.ip),
     ).toEqual(['192.168.1.10', '192.168.1.2']);
   });
-  it('orders the built-in jump rules as repeated -I leaves them', () => {
+  it('orders the built-in jump rules as repeated -I leaves them, after the kubelet KUBE-FIREWALL jump (seed)', () => {
     const input = kubeProxyJumpRules().filter((j) => j.table === 'filter' && j.chain === 'INPUT');
-    expect(input.map((j) => j.spec.split(' -j ')[1])).toEqual([
+    expect(input.map((j) => j.spec.split('-j ').pop())).toEqual([
       'KUBE-PROXY-FIREWALL',
       'KUBE-NODEPORTS',
       'KUBE-EXTERNAL-SERVICES',
+      'KUBE-FIREWALL',
     ]);
   });
 });
