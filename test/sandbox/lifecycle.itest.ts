@@ -91,14 +91,29 @@ describe('labdeck sandbox lifecycle', () => {
     }
   });
 
-  it('hands the client files to the sudo user, so plain ssh works without root', async () => {
+  it('sudo labdeck sandbox up prints addresses, ssh_config and next steps, and hands the client files to the user', async () => {
     const name = `ldo${process.pid}`;
     made.push(name);
-    const sb = new Sandbox(
-      { baseDir, selfCommand: selfCommand(), clientOwner: { uid: 65534, gid: 65534 } },
-      { name, pods: 1 },
+    const [node, ...rest] = selfCommand();
+    const up = await new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile(
+        node!,
+        [...rest, 'sandbox', 'up', '--name', name, '--dir', baseDir, '--pods', '2'],
+        { env: { ...process.env, SUDO_UID: '65534', SUDO_GID: '65534' }, timeout: 120_000 },
+        (err, stdout) => resolve({ code: err ? 1 : 0, stdout }),
+      ),
     );
-    await sb.up();
+    expect(up.code).toBe(0);
+    const sb = new Sandbox({ baseDir, selfCommand: selfCommand() }, { name });
+    const cfg = join(sb.dir, 'ssh_config');
+    expect(up.stdout).toContain(`LabDeck sandbox "${name}" is up.`);
+    expect(up.stdout).toContain(`bastion     ${sb.plan.bastionIp}`);
+    for (const n of sb.plan.nodes)
+      expect(up.stdout).toMatch(new RegExp(`${n.name}\\s+${n.ip.replace(/\./g, '\\.')}\\s`));
+    expect(up.stdout).toContain(`ssh_config  ${cfg}`);
+    expect(up.stdout).toContain(`Try next:\n  ssh -F ${cfg} master kubectl get pods -o wide`);
+
+    // As the (pretend) sudo user: plain OpenSSH with the handed-over files.
     const r = await out('setpriv', [
       '--reuid=65534',
       '--regid=65534',
@@ -108,13 +123,18 @@ describe('labdeck sandbox lifecycle', () => {
       'HOME=/tmp',
       'ssh',
       '-F',
-      join(sb.dir, 'ssh_config'),
+      cfg,
       'worker-1',
       'hostname',
     ]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('worker-1');
-    await sb.down();
+
+    const status = await out(node!, [...rest, 'sandbox', 'status', '--name', name, '--dir', baseDir]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/healthy\n$/);
+    const down = await out(node!, [...rest, 'sandbox', 'down', '--name', name, '--dir', baseDir]);
+    expect(down.stdout).toMatch(/^removed: \d+ processes, netns /);
   });
 
   it('sweeps everything after an up that was killed midway', async () => {
