@@ -220,7 +220,7 @@ export class Sandbox {
   async up(): Promise<SandboxInfo> {
     const pre = preflight();
     if (pre) throw pre;
-    return this.locked(() => this.upLocked());
+    return this.locked(() => this.upLocked(), true);
   }
 
   private async upLocked(): Promise<SandboxInfo> {
@@ -949,8 +949,10 @@ export class Sandbox {
    * One command at a time per instance: `<baseDir>/<name>.lock` holds the pid of the command working on it. A lock
    * left by a process that died (a crash midway) is taken over. Re-entrant (up calls down).
    */
-  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+  private async locked<T>(fn: () => Promise<T>, create = false): Promise<T> {
     const lock = join(this.env.baseDir, `${this.plan.name}.lock`);
+    // Only `up` may create the base directory; down/fault on a missing one have nothing to lock (or change).
+    if (!create && !existsSync(this.env.baseDir)) return fn();
     if (this.lockDepth === 0) {
       mkdirSync(this.env.baseDir, { recursive: true, mode: 0o755 });
       try {
