@@ -224,6 +224,13 @@ export class Sandbox {
   }
 
   private async upLocked(): Promise<SandboxInfo> {
+    for (const [tool, pkg, why] of [
+      ['kubectl', 'kubernetes-client', 'to run kubectl on the nodes'],
+      ['curl', 'curl', 'to curl services from the nodes'],
+    ] as const) {
+      if (!which(tool))
+        this.log(`note: ${tool} is not installed (Debian package ${pkg}); the lab needs it ${why}`);
+    }
     const existing = this.readState();
     if (existing) {
       const st = await this.status();
