@@ -87,6 +87,16 @@ describe('kube-api double', () => {
     expect(ep).toMatch(/^(192\.168\.\d\.\d+:8080,){2}192\.168\.\d\.\d+:8080 \+ 1 more\.\.\.$/);
   });
 
+  it('gets cluster-scoped objects by name', async () => {
+    expect((await get('/api/v1/namespaces/default')).body).toMatchObject({
+      kind: 'Namespace',
+      metadata: { name: 'default' },
+    });
+    const node = (await get('/api/v1/nodes/worker-1')).body;
+    expect(node).toMatchObject({ kind: 'Node', spec: { podCIDR: '192.168.1.0/24' } });
+    expect(node.status.addresses).toContainEqual({ type: 'InternalIP', address: '10.0.8.11' });
+  });
+
   it('returns a NotFound Status for an unknown object', async () => {
     const r = await get('/api/v1/namespaces/default/pods/nope');
     expect(r.status).toBe(404);
