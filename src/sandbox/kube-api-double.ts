@@ -13,9 +13,11 @@
  *   `timeoutSeconds`, and 410 Gone: `expire()` compacts history; watches then get an ERROR event with a
  *   Status of code 410 / reason Expired, and lists or watches from older versions are refused the same way.
  * - State comes from the caller (`update(objects)`), which derives it from the real sandbox topology.
+ * - HTTPS with the sandbox's own CA (like kubeadm's https://<master>:6443), or plain HTTP; no authentication.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { ClusterObjects, KubeObject } from './cluster-state.js';
 
 type ResourceName = keyof ClusterObjects;
@@ -160,8 +162,12 @@ export class KubeApiDouble {
     }
   }
 
-  async listen(host: string, port: number): Promise<Server> {
-    const server = createServer((req, res) => this.handle(req, res));
+  /** Listen on HTTP, or on HTTPS when a certificate and key (PEM) are given. */
+  async listen(host: string, port: number, tls?: { cert: string; key: string }): Promise<Server> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    const server: Server = tls
+      ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler)
+      : createServer(handler);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -20,12 +20,14 @@ import {
   rmSync,
   writeFileSync,
   chmodSync,
+  chownSync,
   renameSync,
   readlinkSync,
+  rmdirSync,
   statSync,
 } from 'node:fs';
 import { release } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   clusterObjects,
   faultTargets,
@@ -48,6 +50,12 @@ export interface SandboxEnv {
   /** argv prefix that runs the `labdeck` CLI (for the hidden `sandbox _kuard` / `_api-double` servers). */
   readonly selfCommand: readonly string[];
   readonly log?: (line: string) => void;
+  /**
+   * The user who ran `sudo labdeck sandbox up` (SUDO_UID/SUDO_GID): the files a client needs (ssh_config,
+   * known_hosts, the client key, kubeconfig, the CA) are handed to them, so plain `ssh -F` and LabDeck itself work
+   * without root. Host keys and everything else stay root's.
+   */
+  readonly clientOwner?: { readonly uid: number; readonly gid: number };
 }
 
 export interface SandboxState {
@@ -63,7 +71,7 @@ export class SandboxError extends Error {
   constructor(
     message: string,
     readonly code:
-      'not-linux' | 'not-root' | 'missing-tool' | 'name-clash' | 'bad-name' | 'not-up' | 'failed',
+      'not-linux' | 'not-root' | 'missing-tool' | 'name-clash' | 'bad-name' | 'not-up' | 'busy' | 'failed',
   ) {
     super(message);
     this.name = 'SandboxError';
@@ -82,6 +90,8 @@ export interface SandboxInfo {
   readonly pods: readonly { name: string; ip: string; node: string }[];
   readonly services: readonly { name: string; clusterIP: string; port: number; nodePort?: number }[];
   readonly apiServer: string;
+  /** The cluster CA that signed the API double's certificate. */
+  readonly caFile: string;
   readonly faults: readonly string[];
 }
 
@@ -125,7 +135,7 @@ export function preflight(host: HostCheck = THIS_HOST): SandboxError | undefined
   const missing = REQUIRED_TOOLS.filter((t) => !host.which(t));
   if (missing.length) {
     return new SandboxError(
-      `labdeck sandbox needs ${missing.join(', ')} (Debian packages: iproute2, openssh-server, openssh-client, iptables, util-linux, mount). Install them and try again. Nothing was changed.`,
+      `labdeck sandbox needs ${missing.join(', ')} (Debian packages: iproute2, openssh-server, openssh-client, iptables, util-linux, mount, openssl). Install them and try again. Nothing was changed.`,
       'missing-tool',
     );
   }
@@ -196,7 +206,8 @@ export class Sandbox {
         port: s.port,
         ...(s.nodePort ? { nodePort: s.nodePort } : {}),
       })),
-      apiServer: `http://${p.apiServer.ip}:${p.apiServer.port}`,
+      apiServer: `https://${p.apiServer.ip}:${p.apiServer.port}`,
+      caFile: this.path('pki', 'ca.crt'),
       faults: Object.entries(faults)
         .filter(([, on]) => on)
         .map(([k]) => k),
@@ -209,6 +220,17 @@ export class Sandbox {
   async up(): Promise<SandboxInfo> {
     const pre = preflight();
     if (pre) throw pre;
+    return this.locked(() => this.upLocked(), true);
+  }
+
+  private async upLocked(): Promise<SandboxInfo> {
+    for (const [tool, pkg, why] of [
+      ['kubectl', 'kubernetes-client', 'to run kubectl on the nodes'],
+      ['curl', 'curl', 'to curl services from the nodes'],
+    ] as const) {
+      if (!which(tool))
+        this.log(`note: ${tool} is not installed (Debian package ${pkg}); the lab needs it ${why}`);
+    }
     const existing = this.readState();
     if (existing) {
       const st = await this.status();
@@ -217,7 +239,7 @@ export class Sandbox {
         return this.info();
       }
       this.log(`sandbox ${this.plan.name} is half there (${st.problems.join('; ')}); tearing it down first`);
-      await this.down();
+      await this.downLocked();
     } else {
       const clash = await this.findClash();
       if (clash) throw new SandboxError(clash, 'name-clash');
@@ -245,7 +267,7 @@ export class Sandbox {
       return this.info({});
     } catch (err) {
       this.log(`up failed, cleaning up: ${err instanceof Error ? err.message : String(err)}`);
-      await this.down();
+      await this.downLocked();
       throw err instanceof SandboxError
         ? err
         : new SandboxError(
@@ -318,6 +340,10 @@ export class Sandbox {
       }),
     ]);
     this.writeSshFiles();
+    await this.makeCertificates();
+    await this.makeAdminCertificate();
+    this.writeClusterFiles({}, state.createdAt);
+    this.handOverClientFiles();
 
     // Namespaces and links.
     for (const ns of planNamespaces(p)) await must('ip', ['netns', 'add', ns]);
@@ -327,8 +353,7 @@ export class Sandbox {
     // kube-proxy rules on every node.
     await Promise.all(p.nodes.map((n) => this.applyRules(n, {})));
 
-    // Cluster files, then processes.
-    this.writeClusterFiles({}, state.createdAt);
+    // Processes (the cluster files for the API double and the pods were written above).
     state.pids['bastion'] = await this.startSshd('bastion', p.bastion.netns, p.bastionIp, false);
     for (const n of p.nodes) state.pids[n.name] = await this.startSshd(n.name, n.netns, n.ip, true);
     this.writeState(state);
@@ -424,6 +449,123 @@ export class Sandbox {
     const text = nodeRestoreText(kubeProxyServices(this.plan, faults, node.name), kubeProxyOptions(faults));
     writeFileSync(this.path('nodes', node.name, 'kube-proxy.rules'), text, { mode: 0o600 });
     await must('ip', ['netns', 'exec', node.netns, 'iptables-restore'], { input: text });
+  }
+
+  /**
+   * A cluster CA and an API server certificate, like kubeadm's (SANs: the kubernetes service names, 10.96.0.1, the
+   * master's address and name, and 127.0.0.1 for SSH tunnels).
+   */
+  private async makeCertificates(): Promise<void> {
+    const p = this.plan;
+    const pki = this.path('pki');
+    mkdirSync(pki, { recursive: true, mode: 0o700 });
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    await must('openssl', [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      join(pki, 'ca.key'),
+      '-out',
+      join(pki, 'ca.crt'),
+      '-subj',
+      '/CN=kubernetes',
+      '-days',
+      '3650',
+    ]);
+    const kubernetesIp = p.services.find((s) => s.name === 'kubernetes')!.clusterIP;
+    const sans = [
+      'DNS:kubernetes',
+      'DNS:kubernetes.default',
+      'DNS:kubernetes.default.svc',
+      'DNS:kubernetes.default.svc.cluster.local',
+      `DNS:${p.nodes[0]!.name}`,
+      `IP:${kubernetesIp}`,
+      `IP:${p.apiServer.ip}`,
+      'IP:127.0.0.1',
+    ];
+    await must('openssl', [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      join(pki, 'apiserver.key'),
+      '-out',
+      join(pki, 'apiserver.crt'),
+      '-subj',
+      '/CN=kube-apiserver',
+      '-days',
+      '365',
+      '-CA',
+      join(pki, 'ca.crt'),
+      '-CAkey',
+      join(pki, 'ca.key'),
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-addext',
+      'keyUsage=critical,digitalSignature',
+      '-addext',
+      'extendedKeyUsage=serverAuth',
+      '-addext',
+      `subjectAltName=${sans.join(',')}`,
+    ]);
+  }
+
+  /** kubeadm's admin.conf identity: a client certificate for kubernetes-admin in system:masters. */
+  private async makeAdminCertificate(): Promise<void> {
+    const pki = this.path('pki');
+    await must('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(pki, 'admin.key'),
+      '-out',
+      join(pki, 'admin.crt'),
+      '-subj',
+      '/O=system:masters/CN=kubernetes-admin',
+      '-days',
+      '365',
+      '-CA',
+      join(pki, 'ca.crt'),
+      '-CAkey',
+      join(pki, 'ca.key'),
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-addext',
+      'keyUsage=critical,digitalSignature',
+      '-addext',
+      'extendedKeyUsage=clientAuth',
+    ]);
+  }
+
+  private caData(): string {
+    return readFileSync(this.path('pki', 'ca.crt')).toString('base64');
+  }
+
+  private handOverClientFiles(): void {
+    const owner = this.env.clientOwner;
+    if (!owner) return;
+    // Traversable (not listable) for the user; each handed-over file is theirs with mode 0600 (0644 for public parts).
+    if (this.env.baseDir === DEFAULT_BASE_DIR) {
+      for (const d of [dirname(DEFAULT_BASE_DIR), DEFAULT_BASE_DIR]) chmodSync(d, 0o755);
+    }
+    chmodSync(this.dir, 0o711);
+    chmodSync(this.path('pki'), 0o711);
+    for (const f of [
+      'ssh_config',
+      'known_hosts',
+      'id_ed25519',
+      'id_ed25519.pub',
+      'kubeconfig',
+      join('pki', 'ca.crt'),
+    ]) {
+      chownSync(this.path(f), owner.uid, owner.gid);
+    }
   }
 
   private hostKeyPath(host: string): string {
@@ -566,16 +708,18 @@ export class Sandbox {
     writeFileSync(
       up('etc', 'cni', 'net.d', 'calico-kubeconfig'),
       [
-        '# Kubeconfig file for Calico CNI plugin. (LabDeck sandbox: no token, the API double needs none.)',
+        '# Kubeconfig file for Calico CNI plugin. (LabDeck sandbox: the kube-api double does not check the token.)',
         'apiVersion: v1',
         'kind: Config',
         'clusters:',
         '- name: local',
         '  cluster:',
-        `    server: http://${this.plan.apiServer.ip}:${this.plan.apiServer.port}`,
+        `    server: https://${this.plan.apiServer.ip}:${this.plan.apiServer.port}`,
+        `    certificate-authority-data: ${this.caData()}`,
         'users:',
         '- name: calico',
-        '  user: {}',
+        '  user:',
+        '    token: labdeck-sandbox-calico',
         'contexts:',
         '- name: calico-context',
         '  context:',
@@ -604,10 +748,13 @@ export class Sandbox {
       'clusters:',
       `- name: ${p.name}`,
       '  cluster:',
-      `    server: http://${p.apiServer.ip}:${p.apiServer.port}`,
+      `    server: https://${p.apiServer.ip}:${p.apiServer.port}`,
+      `    certificate-authority-data: ${this.caData()}`,
       'users:',
       '- name: kubernetes-admin',
-      '  user: {}',
+      '  user:',
+      `    client-certificate-data: ${readFileSync(this.path('pki', 'admin.crt')).toString('base64')}`,
+      `    client-key-data: ${readFileSync(this.path('pki', 'admin.key')).toString('base64')}`,
       'contexts:',
       `- name: kubernetes-admin@${p.name}`,
       '  context:',
@@ -650,6 +797,10 @@ export class Sandbox {
         this.path('cluster.json'),
         '--ready',
         ready,
+        '--tls-cert',
+        this.path('pki', 'apiserver.crt'),
+        '--tls-key',
+        this.path('pki', 'apiserver.key'),
       ],
       this.path('logs', 'api-double.log'),
     );
@@ -694,6 +845,10 @@ export class Sandbox {
   async fault(name: FaultName, on: boolean): Promise<void> {
     const pre = preflight();
     if (pre) throw pre;
+    return this.locked(() => this.faultLocked(name, on));
+  }
+
+  private async faultLocked(name: FaultName, on: boolean): Promise<void> {
     const state = this.readState();
     if (!state || state.phase !== 'up') {
       throw new SandboxError(
@@ -792,6 +947,56 @@ export class Sandbox {
   async down(): Promise<{ removed: string[] }> {
     const pre = preflight();
     if (pre) throw pre;
+    return this.locked(() => this.downLocked());
+  }
+
+  private lockDepth = 0;
+
+  /**
+   * One command at a time per instance: `<baseDir>/<name>.lock` holds the pid of the command working on it. A lock
+   * left by a process that died (a crash midway) is taken over. Re-entrant (up calls down).
+   */
+  private async locked<T>(fn: () => Promise<T>, create = false): Promise<T> {
+    const lock = join(this.env.baseDir, `${this.plan.name}.lock`);
+    // Only `up` may create the base directory; down/fault on a missing one have nothing to lock (or change).
+    if (!create && !existsSync(this.env.baseDir)) return fn();
+    if (this.lockDepth === 0) {
+      mkdirSync(this.env.baseDir, { recursive: true, mode: 0o755 });
+      try {
+        writeFileSync(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      } catch {
+        const holder = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+        if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+          throw new SandboxError(
+            `another labdeck sandbox command (pid ${holder}) is working on "${this.plan.name}"; wait for it to finish. Nothing was changed.`,
+            'busy',
+          );
+        }
+        writeFileSync(lock, `${process.pid}\n`, { mode: 0o600 });
+      }
+    }
+    this.lockDepth++;
+    try {
+      return await fn();
+    } finally {
+      this.lockDepth--;
+      if (this.lockDepth === 0) {
+        rmSync(lock, { force: true });
+        if (this.env.baseDir === DEFAULT_BASE_DIR) {
+          // Leave no trace of a sandbox that is gone: the default directories go when empty.
+          for (const d of [DEFAULT_BASE_DIR, dirname(DEFAULT_BASE_DIR)]) {
+            try {
+              rmdirSync(d);
+            } catch {
+              break; // not empty
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private async downLocked(): Promise<{ removed: string[] }> {
     const removed: string[] = [];
     const state = this.readState();
     const netns = (await listNetns()).filter((n) => this.isOurNetnsName(n));

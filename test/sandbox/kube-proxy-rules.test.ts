@@ -4,6 +4,8 @@ import {
   kubeProxyJumpRules,
   kubeProxyRestoreText,
   probabilityString,
+  savedProbability,
+  iptablesSaveText,
   serviceChainName,
   sortEndpoints,
 } from '../../src/sandbox/kube-proxy-rules.js';
@@ -83,6 +85,23 @@ describe('kubeProxyRestoreText', () => {
 });
 
 describe('helpers', () => {
+  it('prints probabilities back as iptables-save does (seed: 2019 kube-proxy wrote %0.5f)', () => {
+    // seed 000_fc6df25fcccb5e79.txt, KUBE-SVC-CUXC5A3HHHVSSN62
+    expect(savedProbability('0.10000')).toBe('0.10000000009');
+    expect(savedProbability('0.11111')).toBe('0.11110999994');
+    expect(savedProbability('0.14286')).toBe('0.14286000002');
+    expect(savedProbability('0.33333')).toBe('0.33332999982');
+    expect(savedProbability('0.50000')).toBe('0.50000000000');
+  });
+  it('renders a rule in iptables-save order', () => {
+    const text = iptablesSaveText(
+      '*nat\n:KUBE-SVC-X - [0:0]\n-A KUBE-SVC-X -m comment --comment "a b" -m tcp -p tcp -d 10.0.0.1 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ\nCOMMIT\n',
+    );
+    expect(text).toContain(
+      '-A KUBE-SVC-X ! -s 10.0.0.0/8 -d 10.0.0.1/32 -p tcp -m comment --comment "a b" -m tcp --dport 80 -j KUBE-MARK-MASQ',
+    );
+  });
+
   it('prints probabilities with %0.10f', () => {
     expect(probabilityString(10)).toBe('0.1000000000');
     expect(probabilityString(3)).toBe('0.3333333333');
@@ -95,12 +114,13 @@ describe('helpers', () => {
       ]).map((e) => e.ip),
     ).toEqual(['192.168.1.10', '192.168.1.2']);
   });
-  it('orders the built-in jump rules as repeated -I leaves them', () => {
+  it('orders the built-in jump rules as repeated -I leaves them, after the kubelet KUBE-FIREWALL jump (seed)', () => {
     const input = kubeProxyJumpRules().filter((j) => j.table === 'filter' && j.chain === 'INPUT');
-    expect(input.map((j) => j.spec.split(' -j ')[1])).toEqual([
+    expect(input.map((j) => j.spec.split('-j ').pop())).toEqual([
       'KUBE-PROXY-FIREWALL',
       'KUBE-NODEPORTS',
       'KUBE-EXTERNAL-SERVICES',
+      'KUBE-FIREWALL',
     ]);
   });
 });

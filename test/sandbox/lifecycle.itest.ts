@@ -3,7 +3,7 @@
  * and nothing changes; `down` after an `up` killed midway leaves nothing behind.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, chmodSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,67 @@ describe('labdeck sandbox lifecycle', () => {
     expect((await out('ip', ['-o', 'link', 'show', 'dev', sb.plan.rootIf])).code).not.toBe(0);
   });
 
+  it('refuses to work on an instance another live command holds, and changes nothing', async () => {
+    const name = `ldb${process.pid}`;
+    const lock = join(baseDir, `${name}.lock`);
+    mkdirSync(baseDir, { recursive: true });
+    writeFileSync(lock, `${process.ppid}\n`); // a live process that is not us
+    try {
+      const sb = new Sandbox({ baseDir, selfCommand: selfCommand() }, { name, pods: 2 });
+      await expect(sb.up()).rejects.toMatchObject({ code: 'busy' });
+      expect(await ourNetns('ldb')).toEqual([]);
+      expect(existsSync(sb.dir)).toBe(false);
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  });
+
+  it('sudo labdeck sandbox up prints addresses, ssh_config and next steps, and hands the client files to the user', async () => {
+    const name = `ldo${process.pid}`;
+    made.push(name);
+    const [node, ...rest] = selfCommand();
+    const up = await new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile(
+        node!,
+        [...rest, 'sandbox', 'up', '--name', name, '--dir', baseDir, '--pods', '2'],
+        { env: { ...process.env, SUDO_UID: '65534', SUDO_GID: '65534' }, timeout: 120_000 },
+        (err, stdout) => resolve({ code: err ? 1 : 0, stdout }),
+      ),
+    );
+    expect(up.code).toBe(0);
+    const sb = new Sandbox({ baseDir, selfCommand: selfCommand() }, { name });
+    const cfg = join(sb.dir, 'ssh_config');
+    expect(up.stdout).toContain(`LabDeck sandbox "${name}" is up.`);
+    expect(up.stdout).toContain(`bastion     ${sb.plan.bastionIp}`);
+    for (const n of sb.plan.nodes)
+      expect(up.stdout).toMatch(new RegExp(`${n.name}\\s+${n.ip.replace(/\./g, '\\.')}\\s`));
+    expect(up.stdout).toContain(`ssh_config  ${cfg}`);
+    expect(up.stdout).toContain(`Try next:\n  ssh -F ${cfg} master kubectl get pods -o wide`);
+
+    // As the (pretend) sudo user: plain OpenSSH with the handed-over files.
+    const r = await out('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--',
+      'env',
+      'HOME=/tmp',
+      'ssh',
+      '-F',
+      cfg,
+      'worker-1',
+      'hostname',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('worker-1');
+
+    const status = await out(node!, [...rest, 'sandbox', 'status', '--name', name, '--dir', baseDir]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/healthy\n$/);
+    const down = await out(node!, [...rest, 'sandbox', 'down', '--name', name, '--dir', baseDir]);
+    expect(down.stdout).toMatch(/^removed: \d+ processes, netns /);
+  });
+
   it('sweeps everything after an up that was killed midway', async () => {
     const name = `ldk${process.pid}`;
     made.push(name);
@@ -100,7 +161,9 @@ describe('labdeck sandbox lifecycle', () => {
       }
       await new Promise((r) => setTimeout(r, 20));
     }
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
+    await exited;
     expect(pids.length).toBeGreaterThan(0);
     expect((await ourNetns('ldk')).length).toBeGreaterThan(0);
 

@@ -5,7 +5,8 @@
 import chisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceChainName } from '../../src/sandbox/kube-proxy-rules.js';
@@ -57,6 +58,16 @@ describe('labdeck sandbox (real sshd, netns, iptables, kubectl)', () => {
         '<none>',
       ]);
     }
+  });
+
+  it('serves the kubernetes service over TLS with the cluster CA, through its ClusterIP', async () => {
+    const r = await ssh(
+      h,
+      'master',
+      'kubectl config view --raw -o jsonpath="{.clusters[0].cluster.certificate-authority-data}" | base64 -d > /tmp/ca.crt && curl -s --max-time 3 --cacert /tmp/ca.crt https://10.96.0.1/version',
+    );
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ major: '1', minor: '32' });
   });
 
   it('answers kubectl for every resource kind it serves, including describe', async () => {
@@ -179,7 +190,15 @@ describe('labdeck sandbox (real sshd, netns, iptables, kubectl)', () => {
     try {
       const kc = new KubeConfig();
       kc.loadFromOptions({
-        clusters: [{ name: 'sb', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+        // The sandbox CA verifies the double's certificate (SAN 127.0.0.1 is there for tunnels like this one).
+        clusters: [
+          {
+            name: 'sb',
+            server: `https://127.0.0.1:${port}`,
+            caData: readFileSync(join(h.sandbox.dir, 'pki', 'ca.crt')).toString('base64'),
+            skipTLSVerify: false,
+          },
+        ],
         users: [{ name: 'u' }],
         contexts: [{ name: 'c', cluster: 'sb', user: 'u' }],
         currentContext: 'c',

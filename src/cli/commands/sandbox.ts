@@ -23,9 +23,14 @@ function sandboxFor(
   opts: { name: string; dir: string; workers?: string; pods?: string },
   quiet = false,
 ): Sandbox {
+  const sudoUid = Number(process.env['SUDO_UID']);
+  const sudoGid = Number(process.env['SUDO_GID']);
   const env: SandboxEnv = {
     baseDir: opts.dir,
     selfCommand: selfCommand(),
+    ...(Number.isInteger(sudoUid) && sudoUid > 0 && Number.isInteger(sudoGid)
+      ? { clientOwner: { uid: sudoUid, gid: sudoGid } }
+      : {}),
     ...(quiet ? {} : { log: (l: string) => process.stderr.write(`labdeck sandbox: ${l}\n`) }),
   };
   return new Sandbox(env, {
@@ -48,6 +53,7 @@ export function describeUp(info: SandboxInfo): string {
     .map((s) => `${s.name} ${s.clusterIP}:${s.port}${s.nodePort ? ` (NodePort ${s.nodePort})` : ''}`)
     .join(', ');
   const kuard = info.services.find((s) => s.name === 'kuard');
+  const nameOpt = info.name === DEFAULT_INSTANCE ? '' : ` --name ${info.name}`;
   return [
     `LabDeck sandbox "${info.name}" is up.`,
     `  bastion     ${info.bastion}   (reachable from this machine)`,
@@ -66,8 +72,8 @@ export function describeUp(info: SandboxInfo): string {
     kuard ? `  ${ssh} master curl -s ${kuard.clusterIP}/env/api` : '',
     kuard?.nodePort ? `  ${ssh} worker-2 curl -s ${info.nodes[1]?.ip ?? ''}:${kuard.nodePort}/env/api` : '',
     `  ${ssh} worker-1 cat /etc/cni/net.d/10-calico.conflist`,
-    `  labdeck sandbox fault stale-sep on --name ${info.name}     (faults: ${FAULTS.join(', ')})`,
-    `  labdeck sandbox down --name ${info.name}`,
+    `  sudo labdeck sandbox fault stale-sep on${nameOpt}     (faults: ${FAULTS.join(', ')})`,
+    `  sudo labdeck sandbox down${nameOpt}`,
     '',
   ]
     .filter((l, i, a) => l !== '' || i === a.length - 1 || a[i - 1] !== '')
@@ -165,6 +171,12 @@ export function registerSandbox(program: Command): void {
   ).action((opts: { name: string; dir: string }) => {
     try {
       const sb = sandboxFor(opts, true);
+      if (sb.readState()?.phase !== 'up') {
+        throw new SandboxError(
+          `sandbox "${opts.name}" is not up; run \`labdeck sandbox up\` first`,
+          'not-up',
+        );
+      }
       writeFileSync(`${sb.dir}/api-double.expire`, `${Date.now()}\n`);
       process.stdout.write('the kube-api double expires its watch history now (410 Gone)\n');
     } catch (err) {
@@ -194,26 +206,34 @@ export function registerSandbox(program: Command): void {
     .requiredOption('--listen <host:port>')
     .requiredOption('--state <file>')
     .option('--ready <file>')
-    .action(async (opts: { listen: string; state: string; ready?: string }) => {
-      const [host, port] = splitHostPort(opts.listen);
-      const double = new KubeApiDouble({ serverAddress: opts.listen });
-      const load = () => {
-        try {
-          double.update(JSON.parse(readFileSync(opts.state, 'utf8')) as ClusterObjects);
-        } catch (err) {
-          process.stderr.write(`kube-api double: cannot load ${opts.state}: ${String(err)}\n`);
-        }
-      };
-      load();
-      await double.listen(host, port);
-      watchFile(opts.state, { interval: 200 }, load);
-      const expireFile = opts.state.replace(/cluster\.json$/, 'api-double.expire');
-      watchFile(expireFile, { interval: 200 }, (cur) => {
-        if (cur.mtimeMs > 0) double.expire();
-      });
-      if (opts.ready) writeFileSync(opts.ready, `${process.pid}\n`);
-      await untilSignal(() => void double.close());
-    });
+    .option('--tls-cert <file>')
+    .option('--tls-key <file>')
+    .action(
+      async (opts: { listen: string; state: string; ready?: string; tlsCert?: string; tlsKey?: string }) => {
+        const [host, port] = splitHostPort(opts.listen);
+        const double = new KubeApiDouble({ serverAddress: opts.listen });
+        const load = () => {
+          try {
+            double.update(JSON.parse(readFileSync(opts.state, 'utf8')) as ClusterObjects);
+          } catch (err) {
+            process.stderr.write(`kube-api double: cannot load ${opts.state}: ${String(err)}\n`);
+          }
+        };
+        load();
+        const tls =
+          opts.tlsCert && opts.tlsKey
+            ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') }
+            : undefined;
+        await double.listen(host, port, tls);
+        watchFile(opts.state, { interval: 200 }, load);
+        const expireFile = opts.state.replace(/cluster\.json$/, 'api-double.expire');
+        watchFile(expireFile, { interval: 200 }, (cur) => {
+          if (cur.mtimeMs > 0) double.expire();
+        });
+        if (opts.ready) writeFileSync(opts.ready, `${process.pid}\n`);
+        await untilSignal(() => void double.close());
+      },
+    );
 }
 
 function splitHostPort(s: string): [string, number] {
