@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ApiFailure, ApiServer, EventHub, type Disposable, type Handlers } from './server.js';
 import { TerminalManager, type TerminalSession } from '../terminal/index.js';
 import { SnapshotService } from './snapshotService.js';
+import { dataDir } from './paths.js';
 
 export interface BackendOptions {
   readonly host: 'electron' | 'web';
@@ -32,19 +33,13 @@ export function isSafeExternalUrl(url: string): boolean {
   }
 }
 
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.LABDECK_DATA_DIR) return env.LABDECK_DATA_DIR;
-  const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
-  return path.join(base, 'labdeck');
-}
-
 /** Wires the services to the API contract. Both hosts call this; nothing here knows which host it runs in. */
 export function createBackend(options: BackendOptions): Backend {
   const hub = new EventHub();
   const terminals = new TerminalManager();
   const snapshot = new SnapshotService((view) => hub.emit('snapshot.changed', view));
   const localNode = os.hostname();
-  const dataDir = options.dataDir ?? defaultDataDir();
+  const data = options.dataDir ?? dataDir();
   const wired = new Map<string, Disposable[]>();
 
   const session = (id: string): TerminalSession => {
@@ -125,7 +120,7 @@ export function createBackend(options: BackendOptions): Backend {
     'terminal.record': async ({ id, on }) => {
       const s = session(id);
       if (!on) return { file: await s.stopRecording() };
-      const dir = path.join(dataDir, 'recordings');
+      const dir = path.join(data, 'recordings');
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${id}.cast`);
       await s.startRecording(file);

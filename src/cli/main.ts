@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../api/paths.js';
 import { commands } from './commands/index.js';
 
 /** The `labdeck` command. Each subcommand lives in `./commands/<name>.ts` and registers itself there. */
@@ -13,20 +13,9 @@ export function createProgram(version: string): Command {
   return program;
 }
 
-/** The version in LabDeck's package.json, found upwards from this file (src/cli/ in a checkout, dist/ when built). */
+/** The version printed by `--version`. */
 export function readVersion(): string {
-  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
-        name?: string;
-        version: string;
-      };
-      if (pkg.name === 'labdeck') return pkg.version;
-    } catch {
-      // no package.json here: go up
-    }
-    if (dir.pathname === '/') return '0.0.0-unknown';
-  }
+  return packageVersion();
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -344,6 +344,19 @@ export class LabRunner {
     return undefined;
   }
 
+  /** Runs one block of a step on its role (the UI's "Run" button); a check block runs as its check. */
+  async runBlockById(stepId: string, blockId: string, opts: StepOptions = {}): Promise<BlockResult> {
+    const step = this.findStep(stepId);
+    const b = step.blocks.find((x) => x.id === blockId);
+    if (!b) throw new Error(`step "${step.title}" has no block "${blockId}"`);
+    try {
+      return await this.runBlock(step, b, opts);
+    } catch (e) {
+      if (e instanceof StepAbort) return { id: b.id, status: 'failed', message: e.message };
+      throw e;
+    }
+  }
+
   /** Runs one check with its retries. */
   async runCheck(stepId: string, checkId: string): Promise<CheckResult> {
     const step = this.findStep(stepId);

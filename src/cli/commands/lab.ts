@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dataDir, packageRoot } from '../../api/paths.js';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { fileURLToPath } from 'node:url';
 import { parseOutput as parseLabOutput } from '../../labs/parseOutput.js';
 import { AnalyzedSnapshot } from '../../labs/analyzedSnapshot.js';
 import { checkInventory, loadInventory, type Inventory, type RoleInstance } from '../../labs/inventory.js';
@@ -21,30 +20,6 @@ import {
 import { TrustStore } from '../../labs/trust.js';
 import { createTarget } from '../../targets/createTarget.js';
 import { loadRecording, RecordingWriter, type Recording } from '../../targets/recording.js';
-
-/** The package root (holds package.json and the app's own labs/), found from this file in src/ or dist/. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'labdeck') return dir;
-      } catch {
-        // keep looking
-      }
-    }
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
-
-export function dataDir(flag?: string): string {
-  if (flag) return resolve(flag);
-  if (process.env['LABDECK_DATA_DIR']) return resolve(process.env['LABDECK_DATA_DIR']);
-  const xdg = process.env['XDG_DATA_HOME'];
-  return join(xdg ? xdg : join(homedir(), '.local', 'share'), 'labdeck');
-}
 
 /** The parsers labs use: src/labs/parseOutput.ts (basic kinds there, everything else in src/parse). */
 export const parseOutput: ParseFn = parseLabOutput;
