@@ -4,7 +4,8 @@ import path from 'node:path';
 import { ApiFailure, ApiServer, EventHub, type Disposable, type Handlers } from './server.js';
 import { TerminalManager, type TerminalSession } from '../terminal/index.js';
 import { SnapshotService } from './snapshotService.js';
-import { dataDir } from './paths.js';
+import { dataDir, packageRoot } from './paths.js';
+import { LabService } from './labService.js';
 
 export interface BackendOptions {
   readonly host: 'electron' | 'web';
@@ -13,6 +14,8 @@ export interface BackendOptions {
   readonly openExternal: (url: string) => Promise<void>;
   /** Where recordings and state go; default `$LABDECK_DATA_DIR`, else `$XDG_DATA_HOME/labdeck`. */
   readonly dataDir?: string;
+  /** The app's own labs; default `labs/` of the package. */
+  readonly labsDir?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -21,6 +24,7 @@ export interface Backend extends Disposable {
   readonly hub: EventHub;
   readonly terminals: TerminalManager;
   readonly snapshot: SnapshotService;
+  readonly labs: LabService;
 }
 
 /** Only web links leave the app: no file:, javascript: or custom schemes. */
@@ -39,6 +43,16 @@ export function createBackend(options: BackendOptions): Backend {
   const terminals = new TerminalManager();
   const snapshot = new SnapshotService((view) => hub.emit('snapshot.changed', view));
   const localNode = os.hostname();
+  const labs = new LabService({
+    labsDir: options.labsDir ?? path.join(packageRoot(), 'labs'),
+    dataDir: options.dataDir ?? dataDir(),
+    snapshot,
+    events: {
+      command: (view) => hub.emit('labs.command', view),
+      check: (event) => hub.emit('labs.check', event),
+      confirm: (request) => hub.emit('labs.confirm', request),
+    },
+  });
   const data = options.dataDir ?? dataDir();
   const wired = new Map<string, Disposable[]>();
 
@@ -143,6 +157,26 @@ export function createBackend(options: BackendOptions): Backend {
       snapshot.clear();
       return null;
     },
+    'labs.list': () => labs.list(),
+    'labs.open': ({ id }) => labs.open(id),
+    'labs.start': ({ id, replay, inventory }) =>
+      labs.start({
+        labId: id,
+        ...(replay !== undefined ? { replay } : {}),
+        ...(inventory !== undefined ? { inventory } : {}),
+      }),
+    'labs.runBlock': ({ session, step, block }) => labs.runBlock(session, step, block),
+    'labs.runChecks': ({ session, step }) => labs.runChecks(session, step),
+    'labs.runStep': ({ session, step, skipSetup }) => labs.runStep(session, step, skipSetup ?? false),
+    'labs.progress': ({ session }) => labs.progress(session),
+    'labs.answer': ({ request, yes }) => {
+      labs.answer(request, yes);
+      return null;
+    },
+    'labs.stop': async ({ session }) => {
+      await labs.stop(session);
+      return null;
+    },
   };
 
   const api = new ApiServer(handlers, hub, options.log);
@@ -151,7 +185,9 @@ export function createBackend(options: BackendOptions): Backend {
     hub,
     terminals,
     snapshot,
+    labs,
     dispose: () => {
+      labs.dispose();
       snapshot.dispose();
       api.dispose();
       for (const list of wired.values()) for (const d of list) d.dispose();

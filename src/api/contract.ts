@@ -5,6 +5,15 @@
  */
 import { z } from 'zod';
 import type { SnapshotView, CaptureInfo } from './snapshotService.js';
+import type {
+  LabCommandView,
+  LabConfirmRequest,
+  LabDocument,
+  LabSessionInfo,
+  LabSummary,
+} from './labService.js';
+import type { BlockResult, CheckResult, StepResult } from '../labs/runner.js';
+import type { Progress } from '../labs/progress.js';
 
 export type { SnapshotView, CaptureInfo } from './snapshotService.js';
 export type {
@@ -16,9 +25,24 @@ export type {
   EndpointView,
 } from '../analyze/index.js';
 export type { Finding, FindingEvidence } from '../model/finding.js';
+export type {
+  LabCommandView,
+  LabConfirmRequest,
+  LabDocument,
+  LabSessionInfo,
+  LabSummary,
+} from './labService.js';
+export type { Lab, Step, Block, Check } from '../labs/model.js';
+export type { BlockResult, CheckResult, StepResult } from '../labs/runner.js';
+export type { Progress } from '../labs/progress.js';
 
 const id = z.string().min(1).max(64);
 const dimension = z.number().int().min(1).max(2000);
+/** Lab, step and block ids are kebab-case (docs/labs.md). */
+const labId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/)
+  .max(100);
 
 export const terminalExit = z.object({
   exitCode: z.number().int().nullable(),
@@ -115,6 +139,36 @@ export const methods = {
   },
   'snapshot.remove': { request: z.object({ id }).strict(), reply: ok },
   'snapshot.clear': { request: empty, reply: ok },
+  /** The app's own labs. */
+  'labs.list': { request: empty, reply: z.custom<LabSummary[]>() },
+  'labs.open': { request: z.object({ id: labId }).strict(), reply: z.custom<LabDocument>() },
+  /** Binds the lab's roles to a recording (`replay`: a name under the lab's recordings/) or an inventory file. */
+  'labs.start': {
+    request: z
+      .object({
+        id: labId,
+        replay: z.string().max(200).optional(),
+        inventory: z.string().max(4096).optional(),
+      })
+      .strict(),
+    reply: z.custom<LabSessionInfo>(),
+  },
+  'labs.runBlock': {
+    request: z.object({ session: id, step: labId, block: labId }).strict(),
+    reply: z.custom<BlockResult>(),
+  },
+  'labs.runChecks': {
+    request: z.object({ session: id, step: labId }).strict(),
+    reply: z.custom<CheckResult[]>(),
+  },
+  'labs.runStep': {
+    request: z.object({ session: id, step: labId, skipSetup: z.boolean().optional() }).strict(),
+    reply: z.custom<StepResult>(),
+  },
+  'labs.progress': { request: z.object({ session: id }).strict(), reply: z.custom<Progress>() },
+  /** The user's answer to `labs.confirm` (an untrusted lab asks before each command). */
+  'labs.answer': { request: z.object({ request: id, yes: z.boolean() }).strict(), reply: ok },
+  'labs.stop': { request: z.object({ session: id }).strict(), reply: ok },
 } as const;
 
 export const events = {
@@ -123,6 +177,9 @@ export const events = {
   'terminal.exit': z.object({ id, exit: terminalExit }),
   'terminal.block': z.object({ id, block: terminalBlock }),
   'snapshot.changed': z.custom<SnapshotView>(),
+  'labs.command': z.custom<LabCommandView>(),
+  'labs.check': z.custom<{ session: string; step: string; result: CheckResult }>(),
+  'labs.confirm': z.custom<LabConfirmRequest>(),
 } as const;
 
 export type Methods = typeof methods;

@@ -102,17 +102,45 @@ export class SnapshotService implements Disposable {
       takenAt,
       ...summarise(result.diagnostics),
     };
-    this.entries.push({
-      info,
-      capture: {
-        kind: result.kind,
-        value: result.value,
-        source: { node: info.node, command: info.command, takenAt, origin: input.origin },
-      },
+    this.push(info, {
+      kind: result.kind,
+      value: result.value,
+      source: { node: info.node, command: info.command, takenAt, origin: input.origin },
     });
+    return info;
+  }
+
+  /** Adds output someone else already parsed (a lab step's capture), if it is a kind the snapshot uses. */
+  addParsed(
+    kind: string,
+    value: unknown,
+    source: { readonly node: string | null; readonly command: string | null; readonly origin: CaptureOrigin },
+  ): CaptureInfo | null {
+    if (!snapshotKinds.has(kind)) return null;
+    const takenAt = this.now().toISOString();
+    const info: CaptureInfo = {
+      id: `c${this.nextId++}`,
+      kind,
+      origin: source.origin,
+      node: source.node,
+      command: source.command,
+      takenAt,
+      errors: 0,
+      warnings: 0,
+      problems: [],
+    };
+    this.push(info, {
+      kind,
+      value,
+      source: { node: source.node, command: source.command, takenAt, origin: source.origin },
+    });
+    return info;
+  }
+
+  private push(info: CaptureInfo, capture: ParsedCapture): void {
+    this.entries.push({ info, capture });
     if (this.entries.length > maxCaptures) this.entries.splice(0, this.entries.length - maxCaptures);
     this.changed();
-    return info;
   }
 
   remove(id: string): boolean {

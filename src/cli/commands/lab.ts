@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { dataDir, packageRoot } from '../../api/paths.js';
+import { replayInventory } from '../../api/labService.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseOutput as parseLabOutput } from '../../labs/parseOutput.js';
 import { AnalyzedSnapshot } from '../../labs/analyzedSnapshot.js';
-import { checkInventory, loadInventory, type Inventory, type RoleInstance } from '../../labs/inventory.js';
+import { checkInventory, loadInventory, type Inventory } from '../../labs/inventory.js';
 import { formatProblem, loadLabDir } from '../../labs/loadLab.js';
 import type { Lab, LabProblem } from '../../labs/model.js';
 import { progressFile, ProgressStore } from '../../labs/progress.js';
@@ -93,23 +94,6 @@ interface RunFlags {
   replay?: string;
   record?: string;
   dataDir?: string;
-}
-
-function replayInventory(lab: Lab, recDir: string, rec: Recording): Inventory {
-  const roles = new Map<string, RoleInstance[]>();
-  for (const r of lab.roles) {
-    const names = [...new Set(rec.casts.filter((c) => c.role === r.id).map((c) => c.instance))];
-    const list = names.length ? names : [r.id];
-    roles.set(
-      r.id,
-      list.map((instance) => ({
-        role: r.id,
-        instance,
-        spec: { kind: 'replay', recording: recDir, instance },
-      })),
-    );
-  }
-  return { file: join(recDir, 'recording.json'), environment: `replay-${rec.name}`, roles };
 }
 
 async function runLab(dirArg: string, flags: RunFlags): Promise<number> {

@@ -1,0 +1,404 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AnalyzedSnapshot } from '../labs/analyzedSnapshot.js';
+import { checkInventory, loadInventory, type Inventory, type RoleInstance } from '../labs/inventory.js';
+import { formatProblem, loadLabDir } from '../labs/loadLab.js';
+import type { Lab } from '../labs/model.js';
+import { parseOutput } from '../labs/parseOutput.js';
+import { progressFile, ProgressStore, type Progress } from '../labs/progress.js';
+import {
+  LabRunner,
+  type BlockResult,
+  type BoundTarget,
+  type CheckResult,
+  type CommandRecord,
+  type ConfirmRequest,
+  type StepResult,
+} from '../labs/runner.js';
+import { TrustStore } from '../labs/trust.js';
+import { createTarget } from '../targets/createTarget.js';
+import { loadRecording, type Recording } from '../targets/recording.js';
+import { ApiFailure, type Disposable } from './server.js';
+import type { SnapshotService } from './snapshotService.js';
+
+export interface RecordingSummary {
+  readonly name: string;
+  readonly environment: string;
+  readonly recordedAt: string;
+  readonly note?: string;
+}
+
+export interface LabSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly estimatedMinutes: number;
+  readonly builtin: boolean;
+  readonly trusted: boolean;
+  readonly recordings: readonly RecordingSummary[];
+}
+
+export interface LabDocument extends LabSummary {
+  readonly lab: Lab;
+}
+
+export interface LabSessionInfo {
+  readonly id: string;
+  readonly labId: string;
+  readonly environment: string;
+  /** Every role answers from a recording: nothing runs anywhere. */
+  readonly recorded: boolean;
+  readonly roles: readonly { readonly role: string; readonly instances: readonly string[] }[];
+  readonly progress: Progress;
+}
+
+/** A command a lab ran (or replayed), with its output, for the step's output panel. */
+export interface LabCommandView {
+  readonly session: string;
+  readonly step: string;
+  readonly block: string;
+  readonly check?: string;
+  readonly role: string;
+  readonly instance: string;
+  readonly where: string;
+  readonly recorded: boolean;
+  readonly command: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number | null;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly parsedAs: string | null;
+}
+
+export interface LabConfirmRequest extends ConfirmRequest {
+  readonly session: string;
+  readonly request: string;
+}
+
+export interface LabEvents {
+  command(view: LabCommandView): void;
+  check(event: { session: string; step: string; result: CheckResult }): void;
+  confirm(request: LabConfirmRequest): void;
+}
+
+export interface LabServiceOptions {
+  /** The app's own labs (trusted). */
+  readonly labsDir: string;
+  readonly dataDir: string;
+  readonly snapshot: SnapshotService;
+  readonly events: LabEvents;
+}
+
+/** Binds every role of a lab to the recording's instances of it (a role it never recorded answers as itself). */
+export function replayInventory(lab: Lab, recDir: string, rec: Recording): Inventory {
+  const roles = new Map<string, RoleInstance[]>();
+  for (const r of lab.roles) {
+    const names = [...new Set(rec.casts.filter((c) => c.role === r.id).map((c) => c.instance))];
+    roles.set(
+      r.id,
+      (names.length ? names : [r.id]).map((instance) => ({
+        role: r.id,
+        instance,
+        spec: { kind: 'replay', recording: recDir, instance },
+      })),
+    );
+  }
+  return { file: join(recDir, 'recording.json'), environment: `replay-${rec.name}`, roles };
+}
+
+interface Session {
+  readonly info: LabSessionInfo;
+  readonly runner: LabRunner;
+  readonly progress: ProgressStore;
+  /** Serialises runs: one command at a time per session, like a person at one keyboard. */
+  queue: Promise<unknown>;
+}
+
+/**
+ * Labs for the UI: lists the app's labs, opens one, starts a session bound to a recording or an inventory, and
+ * runs blocks, checks and steps one at a time, streaming each command's output as an event and feeding parsed
+ * output to the workspace snapshot.
+ */
+export class LabService implements Disposable {
+  private readonly sessions = new Map<string, Session>();
+  private readonly pendingConfirms = new Map<string, (yes: boolean) => void>();
+  private readonly trust: TrustStore;
+  private nextSession = 1;
+  private nextConfirm = 1;
+
+  constructor(private readonly options: LabServiceOptions) {
+    this.trust = new TrustStore(join(options.dataDir, 'trust.json'), options.labsDir);
+  }
+
+  private labDirs(): string[] {
+    if (!existsSync(this.options.labsDir)) return [];
+    return readdirSync(this.options.labsDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(this.options.labsDir, d.name, 'lab.md')))
+      .map((d) => join(this.options.labsDir, d.name))
+      .sort();
+  }
+
+  private recordings(dir: string): RecordingSummary[] {
+    const root = join(dir, 'recordings');
+    if (!existsSync(root)) return [];
+    const out: RecordingSummary[] = [];
+    for (const d of readdirSync(root, { withFileTypes: true })) {
+      if (!d.isDirectory()) continue;
+      try {
+        const rec = loadRecording(join(root, d.name));
+        out.push({
+          name: d.name,
+          environment: rec.environment,
+          recordedAt: rec.recordedAt,
+          ...(rec.note ? { note: rec.note } : {}),
+        });
+      } catch {
+        // Not a readable recording: not offered.
+      }
+    }
+    return out;
+  }
+
+  private summary(dir: string, lab: Lab): LabSummary {
+    return {
+      id: lab.id,
+      title: lab.title,
+      summary: lab.summary,
+      estimatedMinutes: lab.estimatedMinutes,
+      builtin: this.trust.isBuiltin(dir),
+      trusted: this.trust.state(dir).trusted,
+      recordings: this.recordings(dir),
+    };
+  }
+
+  list(): LabSummary[] {
+    const out: LabSummary[] = [];
+    for (const dir of this.labDirs()) {
+      const loaded = loadLabDir(dir);
+      if (loaded.lab) out.push(this.summary(dir, loaded.lab));
+    }
+    return out;
+  }
+
+  private find(id: string): { dir: string; lab: Lab } {
+    for (const dir of this.labDirs()) {
+      const loaded = loadLabDir(dir);
+      if (loaded.lab?.id === id) return { dir, lab: loaded.lab };
+      if (!loaded.lab && dir.endsWith(`/${id}`)) {
+        throw new ApiFailure(
+          'lab-invalid',
+          `lab ${id} has problems: ${loaded.errors.map(formatProblem).join('; ')}`,
+          id,
+        );
+      }
+    }
+    throw new ApiFailure('lab-not-found', `no lab "${id}" in ${this.options.labsDir}`, id);
+  }
+
+  open(id: string): LabDocument {
+    const { dir, lab } = this.find(id);
+    return { ...this.summary(dir, lab), lab };
+  }
+
+  start(args: { labId: string; replay?: string; inventory?: string }): LabSessionInfo {
+    const { dir, lab } = this.find(args.labId);
+    if ((args.replay === undefined) === (args.inventory === undefined)) {
+      throw new ApiFailure(
+        'lab-binding',
+        'give either a recording to replay or an inventory file, not both or neither',
+      );
+    }
+    const recordings = new Map<string, Recording>();
+    let inventory: Inventory;
+    if (args.replay !== undefined) {
+      const recDir = resolve(dir, 'recordings', args.replay);
+      if (!recDir.startsWith(resolve(dir, 'recordings') + '/')) {
+        throw new ApiFailure('lab-binding', `"${args.replay}" is not a recording name`, args.replay);
+      }
+      let rec: Recording;
+      try {
+        rec = loadRecording(recDir);
+      } catch (e) {
+        throw new ApiFailure('recording-invalid', (e as Error).message, args.replay);
+      }
+      if (rec.lab.id !== lab.id) {
+        throw new ApiFailure(
+          'recording-invalid',
+          `${args.replay} is a recording of lab "${rec.lab.id}"`,
+          args.replay,
+        );
+      }
+      recordings.set(recDir, rec);
+      inventory = replayInventory(lab, recDir, rec);
+    } else {
+      const loaded = loadInventory(resolve(args.inventory!));
+      if (!('inventory' in loaded)) {
+        throw new ApiFailure(
+          'inventory-invalid',
+          loaded.problems.map(formatProblem).join('; '),
+          args.inventory,
+        );
+      }
+      const fit = checkInventory(lab, loaded.inventory);
+      const problems = [...loaded.problems, ...fit.errors];
+      if (problems.length) {
+        throw new ApiFailure('inventory-invalid', problems.map(formatProblem).join('; '), args.inventory);
+      }
+      inventory = loaded.inventory;
+    }
+
+    const bound = new Map<string, BoundTarget[]>();
+    try {
+      for (const [role, instances] of inventory.roles) {
+        if (!lab.roles.some((r) => r.id === role)) continue;
+        bound.set(
+          role,
+          instances.map((i) => ({
+            instance: i.instance,
+            target: createTarget(i.spec, { role, instance: i.instance, recordings }),
+          })),
+        );
+      }
+    } catch (e) {
+      for (const list of bound.values()) for (const b of list) b.target.dispose();
+      throw new ApiFailure('lab-binding', (e as Error).message, args.inventory ?? args.replay);
+    }
+
+    const id = `lab${this.nextSession++}`;
+    const recorded = args.replay !== undefined;
+    const trusted = recorded || this.trust.state(dir).trusted;
+    const progress = ProgressStore.open(
+      progressFile(this.options.dataDir, lab.id, inventory.environment),
+      lab.id,
+      inventory.environment,
+    );
+    const runner = new LabRunner({
+      lab,
+      targets: (role) => bound.get(role) ?? [],
+      parse: parseOutput,
+      snapshot: new AnalyzedSnapshot(),
+      progress,
+      trusted,
+      confirm: (req) => this.confirm(id, req),
+      observer: {
+        command: (c) => this.onCommand(id, c),
+        check: (step, result) => this.options.events.check({ session: id, step: step.id, result }),
+      },
+    });
+    const info: LabSessionInfo = {
+      id,
+      labId: lab.id,
+      environment: inventory.environment,
+      recorded,
+      roles: [...bound].map(([role, list]) => ({ role, instances: list.map((b) => b.instance) })),
+      progress: progress.get(),
+    };
+    this.sessions.set(id, { info, runner, progress, queue: Promise.resolve() });
+    return info;
+  }
+
+  private onCommand(session: string, c: CommandRecord): void {
+    this.options.events.command({
+      session,
+      step: c.step,
+      block: c.block,
+      ...(c.check ? { check: c.check } : {}),
+      role: c.role,
+      instance: c.instance,
+      where: c.where,
+      recorded: c.recorded,
+      command: c.command,
+      stdout: c.result.stdout,
+      stderr: c.result.stderr,
+      exitCode: c.result.exitCode,
+      startedAt: c.result.startedAt,
+      endedAt: c.result.endedAt,
+      parsedAs: c.parsed?.kind ?? null,
+    });
+    if (c.parsed) {
+      this.options.snapshot.addParsed(c.parsed.kind, c.parsed.value, {
+        node: c.instance,
+        command: c.command,
+        origin: 'lab',
+      });
+    }
+  }
+
+  private confirm(session: string, req: ConfirmRequest): Promise<boolean> {
+    const request = `q${this.nextConfirm++}`;
+    return new Promise<boolean>((resolveAnswer) => {
+      this.pendingConfirms.set(request, resolveAnswer);
+      this.options.events.confirm({ ...req, session, request });
+    });
+  }
+
+  /** The user's answer to a confirmation the runner asked for (an untrusted lab's command). */
+  answer(request: string, yes: boolean): void {
+    const pending = this.pendingConfirms.get(request);
+    if (!pending) throw new ApiFailure('confirm-not-found', `no pending question "${request}"`, request);
+    this.pendingConfirms.delete(request);
+    pending(yes);
+  }
+
+  private session(id: string): Session {
+    const s = this.sessions.get(id);
+    if (!s)
+      throw new ApiFailure('lab-session-not-found', `no lab session "${id}" (it may have been stopped)`, id);
+    return s;
+  }
+
+  private enqueue<T>(s: Session, work: () => Promise<T>): Promise<T> {
+    const next = s.queue.then(work, work);
+    s.queue = next.catch(() => {});
+    return next.catch((e: unknown) => {
+      if (e instanceof ApiFailure) throw e;
+      throw new ApiFailure('lab-run-failed', (e as Error).message);
+    });
+  }
+
+  runBlock(sessionId: string, step: string, block: string): Promise<BlockResult> {
+    const s = this.session(sessionId);
+    return this.enqueue(s, () => s.runner.runBlockById(step, block));
+  }
+
+  runChecks(sessionId: string, stepId: string): Promise<CheckResult[]> {
+    const s = this.session(sessionId);
+    return this.enqueue(s, async () => {
+      const step = s.runner.lab.steps.find((x) => x.id === stepId);
+      if (!step) throw new ApiFailure('step-not-found', `the lab has no step "${stepId}"`, stepId);
+      const results: CheckResult[] = [];
+      for (const c of step.checks) {
+        const r = await s.runner.runCheck(step.id, c.id);
+        this.options.events.check({ session: sessionId, step: step.id, result: r });
+        results.push(r);
+      }
+      return results;
+    });
+  }
+
+  runStep(sessionId: string, step: string, skipSetup: boolean): Promise<StepResult> {
+    const s = this.session(sessionId);
+    return this.enqueue(s, () => s.runner.runStep(step, { skipSetup }));
+  }
+
+  progress(sessionId: string): Progress {
+    return this.session(sessionId).progress.get();
+  }
+
+  async stop(sessionId: string): Promise<void> {
+    const s = this.session(sessionId);
+    this.sessions.delete(sessionId);
+    await s.progress.flush();
+    s.runner.dispose();
+  }
+
+  dispose(): void {
+    for (const [request, pending] of this.pendingConfirms) {
+      this.pendingConfirms.delete(request);
+      pending(false);
+    }
+    for (const s of this.sessions.values()) s.runner.dispose();
+    this.sessions.clear();
+  }
+}

@@ -1,0 +1,140 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LabService, type LabCommandView } from '../../src/api/labService.js';
+import { SnapshotService } from '../../src/api/snapshotService.js';
+import type { CheckResult } from '../../src/labs/runner.js';
+
+const labMd = `---
+id: tiny
+title: A tiny lab
+summary: Two steps on local bash.
+estimatedTime: 5m
+roles:
+  workstation: {description: this machine}
+---
+Intro text.
+
+## Pods
+
+\`\`\`sh {role=workstation parse=kubectl-table id=get-pods}
+printf 'NAME      READY   STATUS    RESTARTS   AGE\\nkuard-1   1/1     Running   0          1m\\nkuard-2   0/1     Pending   0          1m\\n'
+\`\`\`
+
+\`\`\`yaml {checks}
+- id: two-pods
+  title: Two pods are listed
+  assert:
+    - count: pods where status=Running == 2
+  hint: One of them is still Pending.
+\`\`\`
+
+## Exit codes
+
+\`\`\`sh {role=workstation id=fails}
+echo going wrong >&2; exit 4
+\`\`\`
+`;
+
+describe('LabService', () => {
+  let root: string;
+  let service: LabService;
+  let snapshot: SnapshotService;
+  const commands: LabCommandView[] = [];
+  const checks: { step: string; result: CheckResult }[] = [];
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'labdeck-labservice-'));
+    mkdirSync(join(root, 'labs', 'tiny'), { recursive: true });
+    writeFileSync(join(root, 'labs', 'tiny', 'lab.md'), labMd);
+    writeFileSync(join(root, 'inventory.yaml'), `environment: here\nroles:\n  workstation: local\n`);
+    snapshot = new SnapshotService(() => {});
+    commands.length = 0;
+    checks.length = 0;
+    service = new LabService({
+      labsDir: join(root, 'labs'),
+      dataDir: join(root, 'data'),
+      snapshot,
+      events: {
+        command: (v) => commands.push(v),
+        check: (e) => checks.push(e),
+        confirm: () => {
+          throw new Error('a built-in lab never asks');
+        },
+      },
+    });
+  });
+
+  afterEach(() => {
+    service.dispose();
+    snapshot.dispose();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('lists and opens the app labs, trusted as built-in', () => {
+    expect(service.list()).toEqual([
+      {
+        id: 'tiny',
+        title: 'A tiny lab',
+        summary: 'Two steps on local bash.',
+        estimatedMinutes: 5,
+        builtin: true,
+        trusted: true,
+        recordings: [],
+      },
+    ]);
+    const doc = service.open('tiny');
+    expect(doc.lab.steps.map((s) => s.id)).toEqual(['pods', 'exit-codes']);
+    expect(() => service.open('nope')).toThrow(/no lab "nope"/);
+  });
+
+  it('runs a block on the bound machine, streams its output and feeds the parsed table to the snapshot', async () => {
+    const session = service.start({ labId: 'tiny', inventory: join(root, 'inventory.yaml') });
+    expect(session).toMatchObject({ labId: 'tiny', environment: 'here', recorded: false });
+    expect(await service.runBlock(session.id, 'pods', 'get-pods')).toEqual({
+      id: 'get-pods',
+      status: 'done',
+    });
+    expect(commands).toHaveLength(1);
+    expect(commands[0]).toMatchObject({
+      session: session.id,
+      role: 'workstation',
+      exitCode: 0,
+      parsedAs: 'kubectl-table',
+    });
+    expect(commands[0]?.stdout).toContain('kuard-2   0/1     Pending');
+    expect(snapshot.view().captures).toMatchObject([
+      { kind: 'kubectl-table', origin: 'lab', node: 'workstation' },
+    ]);
+
+    const results = await service.runChecks(session.id, 'pods');
+    expect(results).toMatchObject([
+      { id: 'two-pods', status: 'failed', hint: 'One of them is still Pending.' },
+    ]);
+    expect(results[0]?.message).toContain('count: pods where status=Running == 2');
+    expect(results[0]?.evidence.join(' ')).toContain('kuard-2');
+    expect(checks.map((c) => c.result.id)).toEqual(['two-pods']);
+
+    const failed = await service.runBlock(session.id, 'exit-codes', 'fails');
+    expect(failed.status).toBe('failed');
+    expect(failed.message).toContain('exited 4 (expected 0): going wrong');
+
+    // Progress is kept per lab and environment, on disk.
+    await service.stop(session.id);
+    const saved = JSON.parse(readFileSync(join(root, 'data', 'progress', 'tiny', 'here.json'), 'utf8')) as {
+      steps: Record<string, { checks: Record<string, { status: string }> }>;
+    };
+    expect(saved.steps['pods']?.checks['two-pods']?.status).toBe('failed');
+  });
+
+  it('says clearly what is wrong with a binding', () => {
+    expect(() => service.start({ labId: 'tiny' })).toThrow(
+      /either a recording to replay or an inventory file/,
+    );
+    expect(() => service.start({ labId: 'tiny', replay: '../../etc' })).toThrow(/not a recording name/);
+    expect(() => service.start({ labId: 'tiny', replay: 'missing' })).toThrow(/cannot read the recording/);
+    writeFileSync(join(root, 'bad.yaml'), 'environment: x\nroles:\n  nobody: local\n');
+    expect(() => service.start({ labId: 'tiny', inventory: join(root, 'bad.yaml') })).toThrow(/workstation/);
+  });
+});
