@@ -6,6 +6,7 @@ import { LinkDialog } from './LinkDialog';
 import { ClusterPanel } from './panels/ClusterPanel';
 import { FindingsPanel } from './panels/FindingsPanel';
 import { CapturesPanel } from './panels/CapturesPanel';
+import { LabPanel } from './labs/LabPanel';
 
 const sideTabs = ['cluster', 'findings', 'commands', 'captures'] as const;
 type SideTab = (typeof sideTabs)[number];
@@ -34,6 +35,8 @@ export function App({ api }: { readonly api: ApiClient }) {
   const [disconnected, setDisconnected] = useState<string | null>(null);
   const [snapshot, setSnapshot] = useState<SnapshotView | null>(null);
   const [sideTab, setSideTab] = useState<SideTab>('cluster');
+  const [showLab, setShowLab] = useState(true);
+  const reportError = useCallback((message: string) => setError(message), []);
 
   const upsert = useCallback((info: TerminalInfo) => {
     setTerminals((prev) => new Map(prev).set(info.id, info));
@@ -133,6 +136,9 @@ export function App({ api }: { readonly api: ApiClient }) {
           </span>
         )}
         <span className="spacer" />
+        <button data-testid="toggle-lab" aria-pressed={showLab} onClick={() => setShowLab((v) => !v)}>
+          Lab guide
+        </button>
         <button data-testid="new-terminal" onClick={() => void newTab()}>
           New terminal
         </button>
@@ -166,6 +172,9 @@ export function App({ api }: { readonly api: ApiClient }) {
         })}
       </nav>
       <main className="workspace">
+        <aside className="lab-column" style={{ display: showLab ? 'flex' : 'none' }}>
+          <LabPanel api={api} onLink={setLink} onError={reportError} />
+        </aside>
         <section className="terminals">
           {tabs.length === 0 && (
             <div className="empty">

@@ -671,16 +671,24 @@ export class Sandbox {
       mkdirSync(join(dir, 'overlay', target, 'work'), { recursive: true, mode: 0o700 });
     }
     this.writeNodeFiles(host);
-    // unshare has exec'd sshd once the mount namespace differs from ours.
-    const ourMnt = readLink('/proc/self/ns/mnt');
+    // `ip netns exec` gives the process a mount namespace of its own before `unshare --mount --uts` runs, so a
+    // different mount namespace alone does not mean unshare is done: wait until the UTS namespace differs too,
+    // or `hostname` below would rename this machine.
+    const ours = { mnt: readLink('/proc/self/ns/mnt'), uts: readLink('/proc/self/ns/uts') };
     await waitFor(
       () => {
         const m = readLink(`/proc/${pid}/ns/mnt`);
-        return m !== undefined && m !== ourMnt;
+        const u = readLink(`/proc/${pid}/ns/uts`);
+        return m !== undefined && u !== undefined && m !== ours.mnt && u !== ours.uts;
       },
       5_000,
       10,
     );
+    if (readLink(`/proc/${pid}/ns/uts`) === ours.uts) {
+      throw new Error(
+        `sshd for ${host} (pid ${pid}) did not get a UTS namespace of its own; not renaming the host`,
+      );
+    }
     for (const target of ['etc', 'opt', 'root']) {
       const o = join(dir, 'overlay', target);
       await must('nsenter', [

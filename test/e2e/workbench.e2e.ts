@@ -29,7 +29,7 @@ describe('workbench in Chromium through the web host', () => {
         '--disable-sync',
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     await page.goto(host.url);
     await page.getByTestId('host-badge').waitFor();
   });

@@ -6,6 +6,7 @@ import chisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { curlMany, selfCommand, ssh, startSandbox, tally } from './sandbox-harne
 const PODS = 10;
 let h: Harness;
 const hostHadCni = existsSync('/etc/cni/net.d/10-calico.conflist');
+const hostName = hostname();
 
 beforeAll(async () => {
   h = await startSandbox('ldt', PODS);
@@ -26,6 +28,10 @@ afterAll(async () => {
 });
 
 describe('labdeck sandbox (real sshd, netns, iptables, kubectl)', () => {
+  it("leaves this machine's own hostname alone (each node names itself in its own UTS namespace)", () => {
+    expect(hostname()).toBe(hostName);
+  });
+
   it('serves kubectl get pods -o wide on the master, through the bastion, like a real cluster prints it', async () => {
     const r = await ssh(h, 'master', 'kubectl get pods -o wide');
     expect(r.stderr).toBe('');
