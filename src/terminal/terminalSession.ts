@@ -119,6 +119,8 @@ export class TerminalSessionImpl implements TerminalSession {
   private disposed = false;
   private killTimer: ReturnType<typeof setTimeout> | undefined;
   private lastInfo: TerminalInfo | null = null;
+  private resolveExited: () => void = () => {};
+  private readonly exited = new Promise<void>((resolve) => (this.resolveExited = resolve));
 
   constructor(opts: TerminalSessionOptions) {
     this.id = opts.id;
@@ -356,7 +358,13 @@ export class TerminalSessionImpl implements TerminalSession {
     this.markEmitter.dispose();
   }
 
+  /** Resolves once the process has exited (or the backend was released), e.g. to wait for it after dispose(). */
+  whenExited(): Promise<void> {
+    return this.exited;
+  }
+
   private releaseBackend(): void {
+    this.resolveExited();
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = undefined;
     this.backend.dispose();
@@ -514,6 +522,10 @@ export class TerminalSessionImpl implements TerminalSession {
     );
     this.infoChanged();
     this.exitEmitter.fire(exit);
+    this.resolveExited();
+    // Whatever the launch left (zsh's temp ZDOTDIR if zsh died before reading it) goes now, not at dispose.
+    this.cleanup?.();
+    this.cleanup = undefined;
     if (this.disposed) this.releaseBackend();
   }
 

@@ -222,7 +222,7 @@ describe('several local terminals and their disposal', () => {
       const shells = [a.info().pid, b.info().pid].filter((p): p is number => p !== null);
       await waitUntil(() => shells.every((p) => descendants(p).length >= 2), 5_000, 'the sleeps to start');
       const all = [...shells, ...shells.flatMap((p) => descendants(p))];
-      manager.dispose();
+      await expect(manager.shutdown(10_000)).resolves.toBe(true);
       await waitUntil(() => all.every((p) => !isAlive(p)), 10_000, `processes ${all.join(', ')} to end`);
     } finally {
       manager.dispose();

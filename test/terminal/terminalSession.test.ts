@@ -105,6 +105,7 @@ describe('TerminalSessionImpl (with a fake backend)', () => {
     expect(backend.calls).toEqual(['kill SIGHUP']);
     backend.exit({ exitCode: null, signal: 1 });
     expect(backend.calls).toEqual(['kill SIGHUP', 'dispose']);
+    await expect(session.whenExited()).resolves.toBeUndefined();
   });
 
   it('takes the title from OSC 0/2, else the process name', () => {
