@@ -489,7 +489,9 @@ export class TerminalSessionImpl implements TerminalSession {
     let name: string | null = null;
     let cwd: string | null = null;
     try {
-      name = this.backend.processName();
+      const raw = this.backend.processName();
+      // node-pty reports argv[0], e.g. "/usr/bin/bash" or "-zsh": show the program's name.
+      name = raw ? basename(raw).replace(/^-/, '') : null;
       if (!this.integrated) cwd = this.backend.cwd?.() ?? null;
     } catch {
       name = null;

@@ -91,6 +91,18 @@ describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
     expect(weird.output).toBe('semi;colon \\back');
   });
 
+  it('titles the terminal after the foreground process, and after OSC 0 when a program sets one', async () => {
+    const titles: string[] = [];
+    const sub = session.onInfo((i) => titles.push(i.title));
+    const done = typeAndWait('sleep 1');
+    await waitUntil(() => titles.includes('sleep'), 5_000, 'the title "sleep"');
+    await done;
+    await waitUntil(() => session.info().title === shell, 5_000, `the title back to ${shell}`);
+    await typeAndWait(`printf '\\033]0;%s\\007' 'my title'`);
+    expect(session.info().title).toBe('my title');
+    sub.dispose();
+  });
+
   it('never names the previous command for a line kept out of the history', async () => {
     await typeAndWait(shell === 'bash' ? 'HISTCONTROL=ignorespace' : 'setopt HIST_IGNORE_SPACE');
     const hidden = await typeAndWait(' echo hidden');
