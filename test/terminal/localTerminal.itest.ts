@@ -111,6 +111,15 @@ describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
     expect(hidden.command).toBe(shell === 'bash' ? '' : ' echo hidden');
   });
 
+  it('keeps the hook script (and its nonce) out of the environment the shell and its children see', async () => {
+    const b = await typeAndWait('env | grep -c "LABDECK_SHELL_INIT="');
+    expect(b.output).toBe('0');
+    // Also not in the environment the kernel keeps for the shell itself (zsh keeps only the fd number).
+    const environ = readFileSync(`/proc/${session.info().pid}/environ`, 'utf8');
+    expect(environ).not.toContain('LABDECK_SHELL_INIT=');
+    expect(environ).not.toMatch(/k=[0-9a-f]{32}/);
+  });
+
   it('leaves no files: no temp dir remains and HOME holds only what the user had', async () => {
     expect(zdotdirs().filter((d) => !zdotdirsBefore.includes(d))).toEqual([]);
     expect(readdirSync(home.dir).sort()).toEqual(['.bashrc', '.zshrc', 'hostile.txt']);
