@@ -399,8 +399,9 @@ export class TerminalSessionImpl implements TerminalSession {
   private deliver(out: string): void {
     if (out.length === 0) return;
     this.remember(out);
-    // Count before delivering: a consumer may acknowledge synchronously from its data listener.
-    this.flow.produced(out.length);
+    // Count before delivering: a consumer may acknowledge synchronously from its data listener. With no data
+    // listener at all nobody could acknowledge, so nothing is counted (e.g. run() with no renderer attached).
+    if (this.dataEmitter.size > 0) this.flow.produced(out.length);
     this.coalescer.push(out);
     // Hold data back only while the consumer has plenty left to parse. When paused, nothing more comes until
     // it catches up; when it has (almost) nothing left, holding data back would leave it idle.

@@ -182,3 +182,26 @@ describe('debounced resize', () => {
     }
   });
 });
+
+describe('flow control without a consumer', () => {
+  it('does not pause while nobody listens for data, so run() works with no renderer attached', async () => {
+    const backend = new FakeTerminalBackend();
+    const session = new TerminalSessionImpl({
+      id: 'n',
+      kind: 'local',
+      shell: 'bash',
+      cols: 80,
+      rows: 24,
+      backend,
+      nonce: N,
+      coalesceMs: 0,
+      flowControl: { high: 100, low: 10 },
+    });
+    backend.emit(prompt);
+    const p = session.run('iptables-save');
+    backend.emit('iptables-save\r\n' + m('633;E;iptables-save') + m('133;C') + 'x'.repeat(10_000) + prompt);
+    await expect(p).resolves.toMatchObject({ exitCode: 0 });
+    expect(backend.calls).toEqual([]);
+    expect(session.info().paused).toBe(false);
+  });
+});
