@@ -66,6 +66,8 @@ export interface TerminalSessionOptions {
 
 export const DEFAULT_REPLAY_WINDOW = 256 * 1024;
 const TITLE_POLL_MS = 250;
+/** How far past the cut recentOutput() looks for a line start. */
+const LINE_START_SLACK = 4096;
 /** Below this many unacknowledged characters the consumer counts as (nearly) idle: data is not held back. */
 const CONSUMER_IDLE_CHARS = 16 * 1024;
 
@@ -243,7 +245,11 @@ export class TerminalSessionImpl implements TerminalSession {
   recentOutput(): string {
     if (this.recent.length > 1) this.recent = [this.recent.join('')];
     const all = this.recent[0] ?? '';
-    return all.length > this.replayWindow ? all.slice(all.length - this.replayWindow) : all;
+    if (all.length <= this.replayWindow) return all;
+    // Start at a line start if one is near, so a replay does not begin inside an escape sequence.
+    const cut = all.length - this.replayWindow;
+    const nl = all.indexOf('\n', cut);
+    return all.slice(nl !== -1 && nl - cut < LINE_START_SLACK ? nl + 1 : cut);
   }
 
   run(command: string, opts: { signal?: AbortSignal } = {}): Promise<TerminalBlock> {
@@ -419,7 +425,8 @@ export class TerminalSessionImpl implements TerminalSession {
     this.recentSize += out.length;
     if (this.recentSize > this.replayWindow * 2) {
       const all = this.recent.join('');
-      const kept = all.slice(all.length - this.replayWindow);
+      // Keep a little more than the window so that recentOutput() can start at a line start.
+      const kept = all.slice(Math.max(0, all.length - this.replayWindow - LINE_START_SLACK));
       this.recent = [kept];
       this.recentSize = kept.length;
     }

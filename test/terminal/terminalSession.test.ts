@@ -132,6 +132,9 @@ describe('TerminalSessionImpl (with a fake backend)', () => {
     });
     for (let i = 0; i < 10; i++) backend.emit(`${i}abc`);
     expect(session.recentOutput()).toBe('abc8abc9abc'.slice(-10));
+    // With a line start near the cut, it starts there (not inside an escape sequence).
+    backend.emit('\x1b[31mred\r\nok');
+    expect(session.recentOutput()).toBe('ok');
   });
 });
 
