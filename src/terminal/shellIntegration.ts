@@ -21,6 +21,8 @@ export function shellFlavour(shell: string): ShellFlavour {
 
 /** Env var that carries the hook script into the shell; the script unsets it first thing. */
 export const INIT_ENV = 'LABDECK_SHELL_INIT';
+/** zsh only: the number of the descriptor the script is read from. */
+const INIT_FD_ENV = 'LABDECK_SHELL_INIT_FD';
 
 /** What bash reads without --rcfile: ~/.bashrc for an interactive shell, the profile files for a login one. */
 const BASH_INTERACTIVE_RC = 'if [ -r ~/.bashrc ]; then . ~/.bashrc; fi';
@@ -79,20 +81,44 @@ export function shellLaunch(shell: string, nonce: string, env: Record<string, st
   if (flavour === 'bash') {
     return {
       file: shell,
-      // The launcher bash opens the pipe (/dev/fd/63) and execs the interactive bash, which reads it.
-      args: ['-c', 'exec "$0" --rcfile <(builtin printf "%s" "$' + INIT_ENV + '") -i', shell],
+      // The launcher bash opens a pipe carrying the script, drops the variable (so the interactive bash's
+      // /proc/<pid>/environ does not hold the nonce) and execs the interactive bash, which reads the pipe.
+      args: [
+        '-c',
+        `exec {fd}< <(builtin printf "%s" "$${INIT_ENV}"); builtin unset ${INIT_ENV}; exec "$0" --rcfile "/dev/fd/$fd" -i`,
+        shell,
+      ],
       env: { ...env, [INIT_ENV]: bashInitScript(nonce) },
       cleanup: () => {},
     };
   }
   if (flavour === 'zsh') {
     const dir = mkdtempSync(join(tmpdir(), 'labdeck-zsh-'));
-    writeFileSync(join(dir, '.zshenv'), `eval "$${INIT_ENV}"\n`, { mode: 0o600 });
+    // Read the script from the pipe the launcher opened (its number in LABDECK_SHELL_INIT_FD), close it, run it.
+    writeFileSync(
+      join(dir, '.zshenv'),
+      [
+        `IFS= builtin read -r -d '' -u $${INIT_FD_ENV} __labdeck_script`,
+        `exec {${INIT_FD_ENV}}<&-`,
+        `builtin unset ${INIT_FD_ENV}`,
+        'builtin eval "$__labdeck_script"',
+        'builtin unset __labdeck_script',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
     const next: Record<string, string> = { ...env, ZDOTDIR: dir };
     next[INIT_ENV] = zshInitScript(nonce, dir, env.ZDOTDIR);
     return {
       file: shell,
-      args: ['-i'],
+      // The launcher (zsh -f: no startup files) opens a pipe carrying the script, drops the variable so that the
+      // interactive zsh's /proc/<pid>/environ does not hold the nonce, and execs the interactive zsh.
+      args: [
+        '-f',
+        '-c',
+        `exec {fd}< <(builtin print -rn -- "$${INIT_ENV}"); builtin unset ${INIT_ENV}; export ${INIT_FD_ENV}=$fd; exec "$0" -i`,
+        shell,
+      ],
       env: next,
       cleanup: () => rmSync(dir, { recursive: true, force: true }),
     };

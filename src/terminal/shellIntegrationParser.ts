@@ -11,6 +11,7 @@
 //   ESC ] 633 ; P ; Cwd=<dir> ; k=N BEL   the working directory (escaped likewise)
 // A mark whose nonce is missing or wrong is not ours (it was printed by a program, or `cat` of a hostile file):
 // it makes no event and passes through as ordinary output. Our own marks are removed from the stream.
+// Both introducers count: ESC ] and the 8-bit U+009D, ended by BEL, ESC \ or U+009C (xterm.js takes all of them).
 // OSC 0/2 (window title) pass through and also report the title. OSC 52 (clipboard) is removed: a program must
 // not read or write the user's clipboard through the terminal (refused here, and the renderer loads no
 // clipboard addon either).
@@ -38,6 +39,7 @@ const CAN = 0x18;
 const SUB = 0x1a;
 const SEMICOLON = 0x3b;
 const BACKSLASH = 0x5c;
+const ST8 = 0x9c;
 
 /** Identifiers of the OSC sequences this parser looks at; everything else is passed through untouched. */
 const INTERESTING = new Set(['133', '633', '0', '2', '52']);
@@ -74,43 +76,55 @@ export class ShellIntegrationParser {
       if (end > textStart) items.push(data.slice(textStart, end));
       textStart = end;
     };
+    // Next 7-bit (ESC ]) and 8-bit (U+009D, which xterm.js also takes as OSC) introducers; -2 = not looked up.
+    let nextEsc = -2;
+    let nextC1 = -2;
     for (;;) {
-      const i = data.indexOf('\x1b]', pos);
-      if (i === -1) {
+      if (nextEsc !== -1 && nextEsc < pos) nextEsc = data.indexOf('\x1b]', pos);
+      if (nextC1 !== -1 && nextC1 < pos) nextC1 = data.indexOf('\x9d', pos);
+      if (nextEsc === -1 && nextC1 === -1) {
         // A lone ESC at the very end may begin an OSC: hold it back.
         const end = len > textStart && data.charCodeAt(len - 1) === ESC ? len - 1 : len;
         emitText(end);
         this.pending = data.slice(end);
         return items;
       }
-      let j = i + 2;
-      while (j < len && j - i < 8 && isDigit(data.charCodeAt(j))) j++;
+      const c1 = nextEsc === -1 || (nextC1 !== -1 && nextC1 < nextEsc);
+      const i = c1 ? nextC1 : nextEsc;
+      const introEnd = i + (c1 ? 1 : 2);
+      let j = introEnd;
+      while (j < len && j - introEnd < 6 && isDigit(data.charCodeAt(j))) j++;
       if (j === len) {
         emitText(i);
         this.pending = data.slice(i);
         return items;
       }
-      const ident = data.slice(i + 2, j);
+      const ident = data.slice(introEnd, j);
       if (data.charCodeAt(j) !== SEMICOLON || !INTERESTING.has(ident)) {
-        pos = i + 2;
+        pos = introEnd;
         continue;
       }
-      // Find the terminator: BEL, or ST (ESC \). Any other ESC, CAN or SUB aborts the sequence (as in xterm).
+      // Find the terminator: BEL, ST (ESC \) or 8-bit ST (U+009C). Any other ESC, CAN or SUB aborts the
+      // sequence (as in xterm).
       const limit = Math.min(len, i + MAX_OSC_LENGTH);
       let k = j + 1;
       let termEnd = -1;
+      let bodyEnd = -1;
       let aborted = false;
       let incomplete = false;
       for (; k < limit; k++) {
         const c = data.charCodeAt(k);
-        if (c === BEL) {
+        if (c === BEL || c === ST8) {
+          bodyEnd = k;
           termEnd = k + 1;
           break;
         }
         if (c === ESC) {
           if (k + 1 >= len) incomplete = true;
-          else if (data.charCodeAt(k + 1) === BACKSLASH) termEnd = k + 2;
-          else aborted = true;
+          else if (data.charCodeAt(k + 1) === BACKSLASH) {
+            bodyEnd = k;
+            termEnd = k + 2;
+          } else aborted = true;
           break;
         }
         if (c === CAN || c === SUB) {
@@ -125,10 +139,9 @@ export class ShellIntegrationParser {
       }
       if (termEnd === -1) {
         // Aborted or overlong: not a sequence we act on; keep scanning after its introducer.
-        pos = i + 2;
+        pos = introEnd;
         continue;
       }
-      const bodyEnd = data.charCodeAt(termEnd - 1) === BEL ? termEnd - 1 : termEnd - 2;
       const body = data.slice(j + 1, bodyEnd);
       if (ident === '52') {
         emitText(i);

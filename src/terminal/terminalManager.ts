@@ -199,6 +199,22 @@ export class TerminalManager implements Disposable {
     s.dispose();
   }
 
+  /**
+   * Disposes every session and waits (at most `timeoutMs`) until their processes have exited: for app
+   * shutdown and tests. Resolves false if some did not exit in time.
+   */
+  async shutdown(timeoutMs = 3000): Promise<boolean> {
+    const sessions = [...this.sessions.values()];
+    this.dispose();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    try {
+      return await Promise.race([Promise.all(sessions.map((s) => s.whenExited())).then(() => true), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

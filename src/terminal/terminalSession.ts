@@ -66,6 +66,8 @@ export interface TerminalSessionOptions {
 
 export const DEFAULT_REPLAY_WINDOW = 256 * 1024;
 const TITLE_POLL_MS = 250;
+/** How far past the cut recentOutput() looks for a line start. */
+const LINE_START_SLACK = 4096;
 /** Below this many unacknowledged characters the consumer counts as (nearly) idle: data is not held back. */
 const CONSUMER_IDLE_CHARS = 16 * 1024;
 
@@ -119,6 +121,8 @@ export class TerminalSessionImpl implements TerminalSession {
   private disposed = false;
   private killTimer: ReturnType<typeof setTimeout> | undefined;
   private lastInfo: TerminalInfo | null = null;
+  private resolveExited: () => void = () => {};
+  private readonly exited = new Promise<void>((resolve) => (this.resolveExited = resolve));
 
   constructor(opts: TerminalSessionOptions) {
     this.id = opts.id;
@@ -241,7 +245,11 @@ export class TerminalSessionImpl implements TerminalSession {
   recentOutput(): string {
     if (this.recent.length > 1) this.recent = [this.recent.join('')];
     const all = this.recent[0] ?? '';
-    return all.length > this.replayWindow ? all.slice(all.length - this.replayWindow) : all;
+    if (all.length <= this.replayWindow) return all;
+    // Start at a line start if one is near, so a replay does not begin inside an escape sequence.
+    const cut = all.length - this.replayWindow;
+    const nl = all.indexOf('\n', cut);
+    return all.slice(nl !== -1 && nl - cut < LINE_START_SLACK ? nl + 1 : cut);
   }
 
   run(command: string, opts: { signal?: AbortSignal } = {}): Promise<TerminalBlock> {
@@ -356,7 +364,13 @@ export class TerminalSessionImpl implements TerminalSession {
     this.markEmitter.dispose();
   }
 
+  /** Resolves once the process has exited (or the backend was released), e.g. to wait for it after dispose(). */
+  whenExited(): Promise<void> {
+    return this.exited;
+  }
+
   private releaseBackend(): void {
+    this.resolveExited();
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = undefined;
     this.backend.dispose();
@@ -391,8 +405,9 @@ export class TerminalSessionImpl implements TerminalSession {
   private deliver(out: string): void {
     if (out.length === 0) return;
     this.remember(out);
-    // Count before delivering: a consumer may acknowledge synchronously from its data listener.
-    this.flow.produced(out.length);
+    // Count before delivering: a consumer may acknowledge synchronously from its data listener. With no data
+    // listener at all nobody could acknowledge, so nothing is counted (e.g. run() with no renderer attached).
+    if (this.dataEmitter.size > 0) this.flow.produced(out.length);
     this.coalescer.push(out);
     // Hold data back only while the consumer has plenty left to parse. When paused, nothing more comes until
     // it catches up; when it has (almost) nothing left, holding data back would leave it idle.
@@ -410,7 +425,8 @@ export class TerminalSessionImpl implements TerminalSession {
     this.recentSize += out.length;
     if (this.recentSize > this.replayWindow * 2) {
       const all = this.recent.join('');
-      const kept = all.slice(all.length - this.replayWindow);
+      // Keep a little more than the window so that recentOutput() can start at a line start.
+      const kept = all.slice(Math.max(0, all.length - this.replayWindow - LINE_START_SLACK));
       this.recent = [kept];
       this.recentSize = kept.length;
     }
@@ -481,7 +497,9 @@ export class TerminalSessionImpl implements TerminalSession {
     let name: string | null = null;
     let cwd: string | null = null;
     try {
-      name = this.backend.processName();
+      const raw = this.backend.processName();
+      // node-pty reports argv[0], e.g. "/usr/bin/bash" or "-zsh": show the program's name.
+      name = raw ? basename(raw).replace(/^-/, '') : null;
       if (!this.integrated) cwd = this.backend.cwd?.() ?? null;
     } catch {
       name = null;
@@ -514,6 +532,10 @@ export class TerminalSessionImpl implements TerminalSession {
     );
     this.infoChanged();
     this.exitEmitter.fire(exit);
+    this.resolveExited();
+    // Whatever the launch left (zsh's temp ZDOTDIR if zsh died before reading it) goes now, not at dispose.
+    this.cleanup?.();
+    this.cleanup = undefined;
     if (this.disposed) this.releaseBackend();
   }
 

@@ -87,4 +87,6 @@ export interface TerminalSession extends Disposable {
   stopRecording(): Promise<string | null>;
   /** Suspend/resume recording of input events (e.g. while a password prompt is open). */
   setInputRecording(enabled: boolean): void;
+  /** Resolves once the process has exited or the session was released (after dispose()). */
+  whenExited(): Promise<void>;
 }

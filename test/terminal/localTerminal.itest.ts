@@ -91,12 +91,33 @@ describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
     expect(weird.output).toBe('semi;colon \\back');
   });
 
+  it('titles the terminal after the foreground process, and after OSC 0 when a program sets one', async () => {
+    const titles: string[] = [];
+    const sub = session.onInfo((i) => titles.push(i.title));
+    const done = typeAndWait('sleep 1');
+    await waitUntil(() => titles.includes('sleep'), 5_000, 'the title "sleep"');
+    await done;
+    await waitUntil(() => session.info().title === shell, 5_000, `the title back to ${shell}`);
+    await typeAndWait(`printf '\\033]0;%s\\007' 'my title'`);
+    expect(session.info().title).toBe('my title');
+    sub.dispose();
+  });
+
   it('never names the previous command for a line kept out of the history', async () => {
     await typeAndWait(shell === 'bash' ? 'HISTCONTROL=ignorespace' : 'setopt HIST_IGNORE_SPACE');
     const hidden = await typeAndWait(' echo hidden');
     expect(hidden.output).toBe('hidden');
     // bash: unknown (history has no entry for it); zsh's preexec gets the typed line anyway.
     expect(hidden.command).toBe(shell === 'bash' ? '' : ' echo hidden');
+  });
+
+  it('keeps the hook script (and its nonce) out of the environment the shell and its children see', async () => {
+    const b = await typeAndWait('env | grep -c "LABDECK_SHELL_INIT="');
+    expect(b.output).toBe('0');
+    // Also not in the environment the kernel keeps for the shell itself (zsh keeps only the fd number).
+    const environ = readFileSync(`/proc/${session.info().pid}/environ`, 'utf8');
+    expect(environ).not.toContain('LABDECK_SHELL_INIT=');
+    expect(environ).not.toMatch(/k=[0-9a-f]{32}/);
   });
 
   it('leaves no files: no temp dir remains and HOME holds only what the user had', async () => {
@@ -222,7 +243,7 @@ describe('several local terminals and their disposal', () => {
       const shells = [a.info().pid, b.info().pid].filter((p): p is number => p !== null);
       await waitUntil(() => shells.every((p) => descendants(p).length >= 2), 5_000, 'the sleeps to start');
       const all = [...shells, ...shells.flatMap((p) => descendants(p))];
-      manager.dispose();
+      await expect(manager.shutdown(10_000)).resolves.toBe(true);
       await waitUntil(() => all.every((p) => !isAlive(p)), 10_000, `processes ${all.join(', ')} to end`);
     } finally {
       manager.dispose();

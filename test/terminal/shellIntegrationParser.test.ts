@@ -107,6 +107,19 @@ describe('ShellIntegrationParser', () => {
     expect(run(['x\x1b]5', '2;c;?', '\x1b', '\\y']).text).toBe('xy');
   });
 
+  it('knows the 8-bit forms xterm.js also parses: U+009D introducer, U+009C terminator', () => {
+    expect(run(['x\u009d52;c;aGk=\u0007y', 'a\u009d52;c;?\u009cb']).text).toBe('xyab');
+    const r = run(['\u009d0;c1 title\u009c', `\u009d133;C;k=${N}\u009c`, 'out', `\x1b]133;D;0;k=${N}\u009c`]);
+    expect(r.events).toEqual([
+      { type: 'title', title: 'c1 title' },
+      { type: 'commandExecuted' },
+      { type: 'commandFinished', exitCode: 0 },
+    ]);
+    expect(r.text).toBe('\u009d0;c1 title\u009cout');
+    // Without the nonce an 8-bit mark is as foreign as a 7-bit one.
+    expect(run(['\u009d133;D;0\u0007']).events).toEqual([]);
+  });
+
   it('passes other OSCs (hyperlinks) and CSI through untouched without holding them back', () => {
     const p = new ShellIntegrationParser(N);
     const link = '\x1b]8;;http://example.com\x1b\\link\x1b]8;;\x1b\\\x1b[31mred\x1b[0m';
@@ -143,7 +156,18 @@ describe('ShellIntegrationParser', () => {
   it('property: any split of any mix of text and marks gives the unsplit result', () => {
     const piece = fc.oneof(
       fc.string({ maxLength: 20 }),
-      fc.constantFrom('\x1b', '\x1b]', '\x1b]13', '\x07', '\x1b\\', '\x1b]133;D;0\x07', '\x1b]0;t\x07'),
+      fc.constantFrom(
+        '\x1b',
+        '\x1b]',
+        '\x1b]13',
+        '\x07',
+        '\x1b\\',
+        '\x1b]133;D;0\x07',
+        '\x1b]0;t\x07',
+        '\u009d',
+        '\u009c',
+        '\u009d52;c;x\u009c',
+      ),
       fc.constantFrom(mark('133;A'), mark('133;C'), mark('133;D;7'), mark('633;E;ls'), mark('633;P;Cwd=/')),
     );
     fc.assert(

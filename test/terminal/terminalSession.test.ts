@@ -105,6 +105,7 @@ describe('TerminalSessionImpl (with a fake backend)', () => {
     expect(backend.calls).toEqual(['kill SIGHUP']);
     backend.exit({ exitCode: null, signal: 1 });
     expect(backend.calls).toEqual(['kill SIGHUP', 'dispose']);
+    await expect(session.whenExited()).resolves.toBeUndefined();
   });
 
   it('takes the title from OSC 0/2, else the process name', () => {
@@ -131,6 +132,9 @@ describe('TerminalSessionImpl (with a fake backend)', () => {
     });
     for (let i = 0; i < 10; i++) backend.emit(`${i}abc`);
     expect(session.recentOutput()).toBe('abc8abc9abc'.slice(-10));
+    // With a line start near the cut, it starts there (not inside an escape sequence).
+    backend.emit('\x1b[31mred\r\nok');
+    expect(session.recentOutput()).toBe('ok');
   });
 });
 
@@ -179,5 +183,28 @@ describe('debounced resize', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('flow control without a consumer', () => {
+  it('does not pause while nobody listens for data, so run() works with no renderer attached', async () => {
+    const backend = new FakeTerminalBackend();
+    const session = new TerminalSessionImpl({
+      id: 'n',
+      kind: 'local',
+      shell: 'bash',
+      cols: 80,
+      rows: 24,
+      backend,
+      nonce: N,
+      coalesceMs: 0,
+      flowControl: { high: 100, low: 10 },
+    });
+    backend.emit(prompt);
+    const p = session.run('iptables-save');
+    backend.emit('iptables-save\r\n' + m('633;E;iptables-save') + m('133;C') + 'x'.repeat(10_000) + prompt);
+    await expect(p).resolves.toMatchObject({ exitCode: 0 });
+    expect(backend.calls).toEqual([]);
+    expect(session.info().paused).toBe(false);
   });
 });
