@@ -166,6 +166,14 @@ function readBlock(b: Block, opts: KubectlTableOptions, diags: Diagnostics): Kub
         cells.extra,
         'more cells than header columns; extra text joined',
       );
+    const filled = cells.values.reduce((n, v, i) => (v !== '' ? i + 1 : n), 0);
+    if (filled < columns.length && filled > 0)
+      diags.warn(
+        'kubectl-row-short',
+        r.n,
+        r.text.trimEnd().length + 1,
+        `row has ${filled} of ${columns.length} cells (${columns.slice(filled).join(', ')} missing): output cut short?`,
+      );
     table.rows.push(cells.values.map((v, i) => field(v, diags, r.n, (starts?.[i] ?? 0) + 1)));
   }
   table.resource = resourceOf(opts.resource ?? null, table);
