@@ -724,6 +724,8 @@ class SaveState {
       matchOptions: null,
       packets,
       bytes,
+      // present on every rule so all rules share one shape (adding it later costs a property store per rule)
+      targetOptions: null,
     };
     let negate = false;
     let optStart = 0;
