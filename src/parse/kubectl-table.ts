@@ -92,6 +92,12 @@ export function parseKubectlTable(text: string, opts: KubectlTableOptions = {}):
       cur = null; // sections of `kubectl get all` are blank-line separated
       continue;
     }
+    if (/^(error: |Error from server|The connection to the server .* was refused)/.test(t.trim())) {
+      // kubectl printed an error (on stderr, which a terminal shows inline) instead of a table
+      diags.error('kubectl-error', l.n, 1, field(t.trim(), diags, l.n, 1));
+      cur = null;
+      continue;
+    }
     if (/^No resources found/.test(t.trim())) {
       diags.info('kubectl-no-resources', l.n, 1, t.trim());
       cur = null;
@@ -110,7 +116,7 @@ export function parseKubectlTable(text: string, opts: KubectlTableOptions = {}):
     cur.rows.push({ n: l.n, text: t });
   }
   if (blocks.length === 0) {
-    if (!diags.list.some((d) => d.code === 'kubectl-no-resources'))
+    if (!diags.list.some((d) => d.code === 'kubectl-no-resources' || d.code === 'kubectl-error'))
       diags.error('kubectl-table-empty', 1, 1, 'no table found (expected a header line starting with NAME)');
     return { kind: 'kubectl-table', value, diagnostics: diags.done() };
   }
