@@ -33,6 +33,7 @@ export interface IptablesChain {
 export type NegatableField =
   'source' | 'destination' | 'protocol' | 'inInterface' | 'outInterface' | 'dport' | 'sport' | 'fragment';
 
+/** Parsed rules are read-only: `negations` and `matches` lists may be shared (frozen) between rules. */
 export interface IptablesRule {
   /** The rule text as printed (`-A CHAIN ...` for iptables-save, the listing line for `-L`). */
   raw: string;

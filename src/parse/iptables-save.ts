@@ -259,7 +259,28 @@ class SaveState {
   private readonly order: { table: string; name: string; chain: IptablesChain }[] = [];
   private cursor = -1;
 
+  private indexBuilt = false;
+
+  /** A declared chain: appended in order; the by-name index is built only if a lookup ever needs it. */
+  private declare(table: string, name: string): IptablesChain {
+    if (this.indexBuilt) return this.chain(table, name, false);
+    const chain: IptablesChain = { policy: null, packets: null, bytes: null, rules: [] };
+    this.order.push({ table, name, chain });
+    return chain;
+  }
+
   private chain(table: string, name: string, create: boolean): IptablesChain {
+    if (!this.indexBuilt) {
+      this.indexBuilt = true;
+      this.order.forEach((o, i) => {
+        let m = this.index.get(o.table);
+        if (m === undefined) {
+          m = new Map();
+          this.index.set(o.table, m);
+        }
+        if (!m.has(o.name)) m.set(o.name, i);
+      });
+    }
     let chains = this.index.get(table);
     if (chains === undefined) {
       chains = new Map();
@@ -282,8 +303,54 @@ class SaveState {
     return this.order[at]!.chain;
   }
 
+  /** `:NAME POLICY [p:b]`. The usual shape is read by hand (60k of these in a big dump); anything else by split. */
   private chainDecl(text: string, start: number, stop: number): void {
     this.sawAnything = true;
+    const sp1 = text.indexOf(' ', start + 1);
+    if (sp1 > start + 1 && sp1 < stop && this.table !== null && !this.checkChars) {
+      const sp2 = text.indexOf(' ', sp1 + 1);
+      if (
+        sp2 > sp1 + 1 &&
+        sp2 < stop &&
+        text.charCodeAt(sp2 + 1) === 91 /* [ */ &&
+        text.charCodeAt(stop - 1) === 93
+      ) {
+        let i = sp2 + 2;
+        let packets = 0;
+        let c = text.charCodeAt(i);
+        while (c >= 48 && c <= 57) {
+          packets = packets * 10 + (c - 48);
+          c = text.charCodeAt(++i);
+        }
+        if (c === 58 /* : */ && i > sp2 + 2) {
+          let bytes = 0;
+          const b0 = ++i;
+          c = text.charCodeAt(i);
+          while (c >= 48 && c <= 57) {
+            bytes = bytes * 10 + (c - 48);
+            c = text.charCodeAt(++i);
+          }
+          if (i === stop - 1 && i > b0 && stop - start <= 1024) {
+            const ch = this.declare(this.table, text.slice(start + 1, sp1));
+            ch.policy =
+              sp2 === sp1 + 2 && text.charCodeAt(sp1 + 1) === 45 /* - */
+                ? null
+                : text.startsWith('ACCEPT', sp1 + 1) && sp2 === sp1 + 7
+                  ? 'ACCEPT'
+                  : text.startsWith('DROP', sp1 + 1) && sp2 === sp1 + 5
+                    ? 'DROP'
+                    : text.slice(sp1 + 1, sp2);
+            ch.packets = packets;
+            ch.bytes = bytes;
+            return;
+          }
+        }
+      }
+    }
+    this.chainDeclSlow(text, start, stop);
+  }
+
+  private chainDeclSlow(text: string, start: number, stop: number): void {
     // :NAME POLICY [p:b]
     const s = text.slice(start + 1, stop);
     const parts = s.split(' ');
@@ -657,6 +724,8 @@ class SaveState {
       matchOptions: null,
       packets,
       bytes,
+      // present on every rule so all rules share one shape (adding it later costs a property store per rule)
+      targetOptions: null,
     };
     let negate = false;
     let optStart = 0;
@@ -913,7 +982,15 @@ class SaveState {
         t = { chains: {} };
         this.ruleset.tables[table] = t;
       }
-      t.chains[name] = chain;
+      const seen = t.chains[name];
+      if (seen === undefined) t.chains[name] = chain;
+      else if (seen !== chain) {
+        // declared twice before any lookup: one chain, as iptables-restore would make it
+        for (const r of chain.rules) seen.rules.push(r);
+        if (chain.policy !== null) seen.policy = chain.policy;
+        if (chain.packets !== null) seen.packets = chain.packets;
+        if (chain.bytes !== null) seen.bytes = chain.bytes;
+      }
     }
     this.order.length = 0;
     this.index.clear();

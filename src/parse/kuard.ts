@@ -17,6 +17,15 @@ export function parseKuardEnv(text: string): KuardEnvResult {
     const t = stripAnsi(l.text);
     const start = t.indexOf('{');
     const end = t.lastIndexOf('}');
+    if (start >= 0 && end < start && t.slice(start).startsWith('{"')) {
+      diags.error(
+        'kuard-truncated',
+        l.n,
+        start + 1,
+        'a kuard JSON answer starts here but never ends (output cut short?)',
+      );
+      continue;
+    }
     if (start < 0 || end < start) {
       if (t.trim() !== '')
         diags.info(

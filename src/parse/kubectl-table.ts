@@ -92,6 +92,12 @@ export function parseKubectlTable(text: string, opts: KubectlTableOptions = {}):
       cur = null; // sections of `kubectl get all` are blank-line separated
       continue;
     }
+    if (/^(error: |Error from server|The connection to the server .* was refused)/.test(t.trim())) {
+      // kubectl printed an error (on stderr, which a terminal shows inline) instead of a table
+      diags.error('kubectl-error', l.n, 1, field(t.trim(), diags, l.n, 1));
+      cur = null;
+      continue;
+    }
     if (/^No resources found/.test(t.trim())) {
       diags.info('kubectl-no-resources', l.n, 1, t.trim());
       cur = null;
@@ -110,7 +116,7 @@ export function parseKubectlTable(text: string, opts: KubectlTableOptions = {}):
     cur.rows.push({ n: l.n, text: t });
   }
   if (blocks.length === 0) {
-    if (!diags.list.some((d) => d.code === 'kubectl-no-resources'))
+    if (!diags.list.some((d) => d.code === 'kubectl-no-resources' || d.code === 'kubectl-error'))
       diags.error('kubectl-table-empty', 1, 1, 'no table found (expected a header line starting with NAME)');
     return { kind: 'kubectl-table', value, diagnostics: diags.done() };
   }
@@ -165,6 +171,14 @@ function readBlock(b: Block, opts: KubectlTableOptions, diags: Diagnostics): Kub
         r.n,
         cells.extra,
         'more cells than header columns; extra text joined',
+      );
+    const filled = cells.values.reduce((n, v, i) => (v !== '' ? i + 1 : n), 0);
+    if (filled < columns.length && filled > 0)
+      diags.warn(
+        'kubectl-row-short',
+        r.n,
+        r.text.trimEnd().length + 1,
+        `row has ${filled} of ${columns.length} cells (${columns.slice(filled).join(', ')} missing): output cut short?`,
       );
     table.rows.push(cells.values.map((v, i) => field(v, diags, r.n, (starts?.[i] ?? 0) + 1)));
   }

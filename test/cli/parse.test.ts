@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,20 +96,22 @@ describe('labdeck parse', () => {
     expect(r.out).not.toContain('\u0007');
   });
 
-  it('reads stdin with "-" through the CLI entry point, in a child process', () => {
+  it('reads stdin with "-" through the CLI entry point, in a child process', async () => {
     const input = readFileSync(join(fixtures, 'iptables-save/captured-kube-proxy-current.txt'));
-    const run = spawnSync(
+    const child = spawn(
       process.execPath,
       ['--import', 'tsx', 'src/cli/run.ts', 'parse', '--command', 'sudo iptables-save', '-'],
       {
-        input,
-        encoding: 'utf8',
-        timeout: 60_000,
+        stdio: ['pipe', 'pipe', 'pipe'],
       },
     );
-    expect(run.status).toBe(0);
-    const json = JSON.parse(run.stdout) as { kind: string; value: { backend: string } };
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stdin.end(input);
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(status).toBe(0);
+    const json = JSON.parse(stdout) as { kind: string; value: { backend: string } };
     expect(json.kind).toBe('iptables-save');
     expect(json.value.backend).toBe('nf_tables');
-  });
+  }, 60_000);
 });

@@ -129,3 +129,19 @@ describe('neutralisation', () => {
     expect(r.diagnostics.map((d) => d.code)).toContain('field-too-long');
   });
 });
+
+describe('kubectl errors instead of a table', () => {
+  it('are reported as the error kubectl printed, not as a missing header', () => {
+    const r = parseKubectlTable('Error from server (NotFound): pods "kuard" not found\n', {
+      resource: 'pods',
+    });
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({
+        code: 'kubectl-error',
+        severity: 'error',
+        line: 1,
+        message: 'Error from server (NotFound): pods "kuard" not found',
+      }),
+    ]);
+  });
+});
