@@ -1,7 +1,9 @@
 import type { Disposable } from './types.js';
 
 export const DEFAULT_COALESCE_MS = 5;
-export const DEFAULT_COALESCE_MAX = 256 * 1024;
+export const DEFAULT_COALESCE_MAX = 64 * 1024;
+/** Characters per window that still go out at once: typing, echo, a prompt redraw. */
+export const DEFAULT_SMALL_BURST = 1024;
 
 export interface CoalescerTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -14,15 +16,17 @@ const realTimers: CoalescerTimers = {
 };
 
 /**
- * Batches many tiny pty chunks into fewer events without delaying a lone one: the first chunk after a quiet
- * spell goes out at once (keystroke echo), chunks that follow within `windowMs` are joined and sent when the
- * window closes (or when `maxBuffered` characters have piled up). VS Code's TerminalDataBufferer always waits
- * 5 ms; this keeps the leading edge immediate.
+ * Batches many tiny pty chunks into fewer events without delaying interactive output. The first chunk after a
+ * quiet spell goes out at once, and so does any chunk while less than `smallBurst` characters went out in the
+ * current window (keystroke echo, a prompt); only once a burst is under way are chunks joined and sent when
+ * the window closes (or when `maxBuffered` characters have piled up, or on `flush()`, e.g. when flow control
+ * pauses the producer). VS Code's TerminalDataBufferer always waits 5 ms.
  */
 export class DataCoalescer implements Disposable {
   private parts: string[] = [];
   private size = 0;
   private timer: unknown = undefined;
+  private sentInWindow = 0;
   private disposed = false;
 
   constructor(
@@ -30,6 +34,7 @@ export class DataCoalescer implements Disposable {
     private readonly windowMs = DEFAULT_COALESCE_MS,
     private readonly maxBuffered = DEFAULT_COALESCE_MAX,
     private readonly timers: CoalescerTimers = realTimers,
+    private readonly smallBurst = DEFAULT_SMALL_BURST,
   ) {}
 
   get buffered(): number {
@@ -38,12 +43,18 @@ export class DataCoalescer implements Disposable {
 
   push(data: string): void {
     if (this.disposed || data.length === 0) return;
-    if (this.timer === undefined && this.windowMs > 0) {
+    if (this.windowMs <= 0) {
+      this.emit(data);
+      return;
+    }
+    if (this.timer === undefined) {
+      this.sentInWindow = data.length;
       this.emit(data);
       this.timer = this.timers.setTimeout(this.tick, this.windowMs);
       return;
     }
-    if (this.windowMs <= 0) {
+    if (this.size === 0 && this.sentInWindow + data.length <= this.smallBurst) {
+      this.sentInWindow += data.length;
       this.emit(data);
       return;
     }
@@ -52,23 +63,25 @@ export class DataCoalescer implements Disposable {
     if (this.size >= this.maxBuffered) this.drain();
   }
 
-  /** Sends whatever is buffered now (e.g. before an exit event). */
+  /** Sends whatever is buffered now (e.g. before an exit event, or when the producer is paused). */
   flush(): void {
+    this.drain();
+  }
+
+  dispose(): void {
     if (this.timer !== undefined) {
       this.timers.clearTimeout(this.timer);
       this.timer = undefined;
     }
     this.drain();
-  }
-
-  dispose(): void {
-    this.flush();
     this.disposed = true;
   }
 
   private readonly tick = (): void => {
     this.timer = undefined;
+    this.sentInWindow = 0;
     if (this.size > 0) {
+      this.sentInWindow = this.size;
       this.drain();
       this.timer = this.timers.setTimeout(this.tick, this.windowMs);
     }

@@ -1,7 +1,17 @@
 // src/terminal: terminal sessions (local pty today; ssh and replay later), shell-integration blocks,
 // flow control and asciicast recording. See docs/terminal.md.
 export type * from './types.js';
-export { TerminalManager, type TerminalManagerDeps, type CreateLocalOptions } from './terminalManager.js';
+export {
+  TerminalManager,
+  resolveExecutable,
+  type AttachOptions,
+  type CreateLocalOptions,
+  type TerminalManagerDeps,
+} from './terminalManager.js';
+export { LocalPtyBackend } from './localPtyBackend.js';
+export { ReplayBackend, type ReplayOptions } from './replayBackend.js';
+export { SshChannelBackend, type SshShellChannel } from './sshChannelBackend.js';
+export { newNonce, remoteBashCommand, shellFlavour } from './shellIntegration.js';
 export { TerminalSessionImpl, type TerminalBackend, type TerminalSessionOptions } from './terminalSession.js';
 export {
   FlowControl,

@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { spawn, type IPty } from 'node-pty';
 import type { TerminalBackend } from './terminalSession.js';
 import type { Disposable, TerminalExit } from './types.js';
@@ -38,6 +39,15 @@ export class LocalPtyBackend implements TerminalBackend {
   processName(): string | null {
     if (this.exited || this.released) return null;
     return this.pty.process || null;
+  }
+
+  cwd(): string | null {
+    if (this.exited || this.released) return null;
+    try {
+      return readlinkSync(`/proc/${this.pty.pid}/cwd`);
+    } catch {
+      return null; // not Linux, or gone
+    }
   }
 
   onData(listener: (data: string) => void): Disposable {

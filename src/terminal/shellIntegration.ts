@@ -22,9 +22,32 @@ export function shellFlavour(shell: string): ShellFlavour {
 /** Env var that carries the hook script into the shell; the script unsets it first thing. */
 export const INIT_ENV = 'LABDECK_SHELL_INIT';
 
-/** The bash hooks with this session's nonce (see shellScripts.ts). */
-export function bashInitScript(nonce: string): string {
-  return BASH_INIT_TEMPLATE.replaceAll('__NONCE__', nonce);
+/** What bash reads without --rcfile: ~/.bashrc for an interactive shell, the profile files for a login one. */
+const BASH_INTERACTIVE_RC = 'if [ -r ~/.bashrc ]; then . ~/.bashrc; fi';
+const BASH_LOGIN_RC = [
+  'if [ -r /etc/profile ]; then . /etc/profile; fi',
+  'if [ -r ~/.bash_profile ]; then . ~/.bash_profile',
+  'elif [ -r ~/.bash_login ]; then . ~/.bash_login',
+  'elif [ -r ~/.profile ]; then . ~/.profile; fi',
+].join('\n');
+
+/** The bash hooks with this session's nonce (see shellScripts.ts). `login` sources the profile files instead. */
+export function bashInitScript(nonce: string, opts: { login?: boolean } = {}): string {
+  return BASH_INIT_TEMPLATE.replaceAll('__NONCE__', nonce).replace(
+    '__USER_RC__',
+    opts.login ? BASH_LOGIN_RC : BASH_INTERACTIVE_RC,
+  );
+}
+
+/**
+ * A command for an ssh exec channel with a pty (run by the remote user's login shell, so POSIX sh): starts
+ * bash with our hooks, read from a pipe as locally, sourcing the login files as `ssh host` would. The script
+ * travels as an argument of a short-lived `bash -c`; it holds the nonce, so on a shared host another user could
+ * read it from /proc for the few milliseconds before exec (see docs/terminal.md).
+ */
+export function remoteBashCommand(nonce: string): string {
+  const inner = 'exec bash --rcfile <(builtin printf "%s" "$0") -i';
+  return `exec bash -c ${singleQuote(inner)} ${singleQuote(bashInitScript(nonce, { login: true }))}`;
 }
 
 /** The zsh hooks: they delete `tempDir` first, then restore the user's ZDOTDIR (unset if they had none). */

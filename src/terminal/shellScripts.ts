@@ -1,10 +1,11 @@
 // The hook scripts, kept verbatim as shell (the only escaping is TypeScript's: \\ \` \${).
-// Placeholders: __NONCE__; zsh also __ZDOTDIR_TMP__ and __RESTORE_ZDOTDIR__ (filled in by shellIntegration.ts).
+// Placeholders: __NONCE__; bash also __USER_RC__ (the user's startup files); zsh also __ZDOTDIR_TMP__ and
+// __RESTORE_ZDOTDIR__. Filled in by shellIntegration.ts.
 
 export const BASH_INIT_TEMPLATE = `# LabDeck shell integration for bash >= 4.4 (docs/terminal.md). Arrives through a pipe; leaves no files.
 builtin unset LABDECK_SHELL_INIT
 __labdeck_fd=\${BASH_SOURCE[0]##*/}
-if [ -r ~/.bashrc ]; then . ~/.bashrc; fi
+__USER_RC__
 __labdeck_k='k=__NONCE__'
 __labdeck_esc() {
   local s=$1

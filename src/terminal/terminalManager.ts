@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { parseAsciicast } from './asciicast.js';
 import { LocalPtyBackend } from './localPtyBackend.js';
+import { ReplayBackend } from './replayBackend.js';
 import { newNonce, shellFlavour, shellLaunch } from './shellIntegration.js';
 import { TerminalSessionImpl, type TerminalBackend } from './terminalSession.js';
 import type { FlowControlOptions } from './flowControl.js';
-import type { Disposable, TerminalInfo, TerminalSession } from './types.js';
+import type { Disposable, TerminalInfo, TerminalKind, TerminalSession } from './types.js';
 
 export interface TerminalManagerDeps {
   /** The environment shells inherit (default: process.env). */
@@ -41,6 +43,19 @@ export interface CreateLocalOptions {
   readonly shellIntegration?: boolean;
   /** Pause the pty until the consumer acknowledges (default true); see TerminalSession.setFlowControl. */
   readonly flowControl?: boolean;
+}
+
+export interface AttachOptions {
+  readonly kind: TerminalKind;
+  /** What runs there, for display (e.g. "bash on node-1"). */
+  readonly shell: string;
+  readonly backend: TerminalBackend;
+  readonly cols: number;
+  readonly rows: number;
+  /** The nonce the process's hooks carry; omit when it runs none. */
+  readonly nonce?: string | null;
+  readonly flowControl?: boolean;
+  readonly cleanup?: () => void;
 }
 
 // Variables of the host terminal that would confuse ours (as node-pty's own _sanitizeEnv).
@@ -118,6 +133,49 @@ export class TerminalManager implements Disposable {
       cleanup: launch.cleanup,
     });
     this.sessions.set(id, session);
+    return session;
+  }
+
+  /**
+   * Wraps a backend someone else started: an ssh shell channel (SshChannelBackend), a replay, or a local pty
+   * with a custom command. Pass the nonce if the process runs our hooks (e.g. remoteBashCommand(nonce)).
+   */
+  attach(opts: AttachOptions): TerminalSession {
+    if (this.disposed) throw new Error('TerminalManager is disposed');
+    const id = this.deps.newId?.() ?? randomUUID();
+    const session = new TerminalSessionImpl({
+      id,
+      kind: opts.kind,
+      shell: opts.shell,
+      cols: opts.cols,
+      rows: opts.rows,
+      backend: opts.backend,
+      nonce: opts.nonce ?? null,
+      now: this.deps.now,
+      flowControl: { ...this.deps.flowControl, enabled: opts.flowControl !== false },
+      coalesceMs: this.deps.coalesceMs,
+      maxBlockOutput: this.deps.maxBlockOutput,
+      cleanup: opts.cleanup,
+    });
+    this.sessions.set(id, session);
+    return session;
+  }
+
+  /** Plays a recording (asciicast v2 text) as a read-only terminal whose blocks come from its markers. */
+  createReplay(opts: { cast: string; title?: string; speed?: number; maxIdleMs?: number }): TerminalSession {
+    const cast = parseAsciicast(opts.cast);
+    const nonce = newNonce();
+    const backend = new ReplayBackend(cast, { nonce, speed: opts.speed, maxIdleMs: opts.maxIdleMs });
+    const session = this.attach({
+      kind: 'replay',
+      shell: opts.title ?? cast.header.title ?? 'recording',
+      backend,
+      cols: cast.header.width,
+      rows: cast.header.height,
+      nonce,
+      flowControl: true,
+    });
+    backend.start();
     return session;
   }
 

@@ -35,6 +35,8 @@ export interface TerminalBackend extends PausableProducer {
   kill(signal?: string): void;
   /** Releases native resources; called once, after exit or on dispose. */
   dispose(): void;
+  /** The process's working directory, for shells without our hooks (local: /proc/<pid>/cwd). */
+  cwd?(): string | null;
 }
 
 export interface TerminalSessionOptions {
@@ -96,7 +98,8 @@ export class TerminalSessionImpl implements TerminalSession {
   private exitState: TerminalExit | null = null;
   private oscTitle: string | null = null;
   private processTitle: string | null = null;
-  private lastTitlePoll = 0;
+  private titleTimer: ReturnType<typeof setTimeout> | undefined;
+  private fallbackCwd: string | null = null;
   private integrated = false;
   private recorder: AsciicastRecorder | null = null;
   private recent: string[] = [];
@@ -143,7 +146,7 @@ export class TerminalSessionImpl implements TerminalSession {
       kind: this.kind,
       title: this.oscTitle || this.processTitle || basename(this.shell),
       shell: this.shell,
-      cwd: this.tracker.cwd,
+      cwd: this.tracker.cwd ?? this.fallbackCwd,
       pid: this.backend.pid,
       cols: this.cols,
       rows: this.rows,
@@ -307,6 +310,7 @@ export class TerminalSessionImpl implements TerminalSession {
       this.killTimer.unref?.();
     }
     this.disposed = true;
+    if (this.titleTimer) clearTimeout(this.titleTimer);
     this.failRuns(new Error(`terminal ${this.id} was closed`));
     void this.stopRecording().catch(() => {});
     this.coalescer.dispose();
@@ -347,18 +351,24 @@ export class TerminalSessionImpl implements TerminalSession {
       }
     }
     this.deliver(out);
-    const t = this.now();
-    if (t - this.lastTitlePoll >= TITLE_POLL_MS) {
-      this.lastTitlePoll = t;
-      this.pollProcessTitle();
+    // The foreground process name (a /proc read) is looked up off the data path, at most every 250 ms.
+    if (!this.titleTimer) {
+      this.titleTimer = setTimeout(() => {
+        this.titleTimer = undefined;
+        if (!this.exitState && !this.disposed) this.pollProcessTitle();
+      }, TITLE_POLL_MS);
+      this.titleTimer.unref?.();
     }
   }
 
   private deliver(out: string): void {
     if (out.length === 0) return;
     this.remember(out);
+    // Count before delivering: a consumer may acknowledge synchronously from its data listener.
     this.flow.produced(out.length);
     this.coalescer.push(out);
+    // Nothing more comes until the consumer catches up: hand it what is buffered now.
+    if (this.flow.paused) this.coalescer.flush();
   }
 
   private remember(out: string): void {
@@ -420,15 +430,23 @@ export class TerminalSessionImpl implements TerminalSession {
 
   private pollProcessTitle(): void {
     let name: string | null = null;
+    let cwd: string | null = null;
     try {
       name = this.backend.processName();
+      if (!this.integrated) cwd = this.backend.cwd?.() ?? null;
     } catch {
       name = null;
     }
+    let changed = false;
     if (name && name !== this.processTitle) {
       this.processTitle = name;
-      this.infoChanged();
+      changed = true;
     }
+    if (cwd && cwd !== this.fallbackCwd) {
+      this.fallbackCwd = cwd;
+      changed = true;
+    }
+    if (changed) this.infoChanged();
   }
 
   private handleExit(exit: TerminalExit): void {

@@ -29,26 +29,40 @@ describe('DataCoalescer', () => {
     expect(out).toEqual(['a']);
   });
 
-  it('joins the chunks that follow within the window and sends them when it closes', () => {
+  it('keeps sending small chunks at once within a window (typing stays immediate)', () => {
     const out: string[] = [];
-    const timers = manualTimers();
-    const c = new DataCoalescer((d) => out.push(d), 5, 1000, timers);
+    const c = new DataCoalescer((d) => out.push(d), 5, 1000, manualTimers(), 4);
     c.push('a');
     c.push('b');
-    c.push('c');
-    expect(out).toEqual(['a']);
+    c.push('cd');
+    expect(out).toEqual(['a', 'b', 'cd']);
+  });
+
+  it('joins a burst once it exceeds the small-burst size, and sends it when the window closes', () => {
+    const out: string[] = [];
+    const timers = manualTimers();
+    const c = new DataCoalescer((d) => out.push(d), 5, 1000, timers, 4);
+    c.push('abc');
+    c.push('def');
+    c.push('g');
+    expect(out).toEqual(['abc']);
     timers.fire();
-    expect(out).toEqual(['a', 'bc']);
-    // The window reopens after a flush with data; a quiet window ends the burst.
+    expect(out).toEqual(['abc', 'defg']);
+    // Still in a burst: the next window starts counting with what was just sent.
+    c.push('hi');
+    expect(out).toEqual(['abc', 'defg']);
+    timers.fire();
+    expect(out).toEqual(['abc', 'defg', 'hi']);
+    // A quiet window ends the burst.
     timers.fire();
     expect(timers.pending()).toBe(0);
-    c.push('d');
-    expect(out).toEqual(['a', 'bc', 'd']);
+    c.push('j');
+    expect(out).toEqual(['abc', 'defg', 'hi', 'j']);
   });
 
   it('sends early when too much piles up, and keeps order on flush and dispose', () => {
     const out: string[] = [];
-    const c = new DataCoalescer((d) => out.push(d), 5, 4, manualTimers());
+    const c = new DataCoalescer((d) => out.push(d), 5, 4, manualTimers(), 0);
     c.push('1');
     c.push('23');
     c.push('45');

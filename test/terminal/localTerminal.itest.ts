@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAsciicast } from '../../src/terminal/asciicast.js';
+import { LocalPtyBackend } from '../../src/terminal/localPtyBackend.js';
+import { newNonce, remoteBashCommand } from '../../src/terminal/shellIntegration.js';
 import type { TerminalManager } from '../../src/terminal/terminalManager.js';
 import type { TerminalBlock, TerminalSession } from '../../src/terminal/types.js';
 import {
@@ -95,6 +97,20 @@ describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
     expect(session.info()).toMatchObject({ shellIntegration: true, kind: 'local', cols: 80, rows: 24 });
   });
 
+  it('without our hooks still reports cwd (from /proc) and makes no blocks', async () => {
+    const plain = manager.createLocal({ shell, cols: 80, rows: 24, cwd: home.dir, shellIntegration: false });
+    const plainOut = collect(plain);
+    const plainBlocks: TerminalBlock[] = [];
+    plain.onBlock((b) => plainBlocks.push(b));
+    plain.write('cd /usr; echo "done-$((6*7))"\r');
+    await waitUntil(() => plainOut.text().includes('done-42'), 10_000, 'the plain shell to answer');
+    await waitUntil(() => plain.info().cwd === '/usr', 5_000, 'cwd /usr from /proc');
+    expect(plainBlocks).toEqual([]);
+    expect(plain.info().shellIntegration).toBe(false);
+    await expect(plain.run('ls')).rejects.toThrow(/without shell integration/);
+    manager.close(plain.id);
+  });
+
   it('records an asciicast with output, resize and command markers', async () => {
     const file = join(home.dir, 'rec.cast');
     await session.startRecording(file);
@@ -109,6 +125,17 @@ describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
     expect(cast.events.filter((e) => e[1] === 'm').map((e) => e[2])).toEqual(['$ echo recorded', 'exit 0']);
     expect(cast.events.filter((e) => e[1] === 'r').map((e) => e[2])).toEqual(['100x30']);
     expect(cast.events.filter((e) => e[1] === 'i')).toEqual([]);
+
+    // The recording plays back as a read-only terminal with the same block.
+    const replay = manager.createReplay({ cast: readFileSync(file, 'utf8'), speed: 0 });
+    const replayed: TerminalBlock[] = [];
+    replay.onBlock((b) => replayed.push(b));
+    replay.onData((d) => replay.acknowledge(d.length));
+    await new Promise((r) => replay.onExit(r));
+    expect(replayed.map((b) => [b.command, b.output, b.exitCode])).toEqual([
+      ['echo recorded', 'recorded', 0],
+    ]);
+    manager.close(replay.id);
   });
 
   it('exits with the status, then resize and write are harmless no-ops', async () => {
@@ -119,6 +146,46 @@ describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
     expect(() => session.write('ls\r')).not.toThrow();
     await expect(session.run('ls')).rejects.toThrow(/exited/);
     expect(session.info().exit).toEqual({ exitCode: 7, signal: null });
+  });
+});
+
+describe('the remote bash command (as an ssh exec channel runs it, through /bin/sh)', () => {
+  let home: TerminalHome;
+  beforeAll(() => {
+    home = makeTerminalHome();
+    // A login shell reads the profile files, not .bashrc.
+    writeFileSync(join(home.dir, '.profile'), 'export FROM_PROFILE=yes\n');
+  });
+  afterAll(() => home?.remove());
+
+  it('starts bash with our hooks from a POSIX sh command line, sourcing the login files', async () => {
+    const manager = newManager(home);
+    try {
+      const nonce = newNonce();
+      const backend = new LocalPtyBackend({
+        file: '/bin/sh',
+        args: ['-c', remoteBashCommand(nonce)],
+        env: home.env,
+        cwd: home.dir,
+        cols: 80,
+        rows: 24,
+      });
+      const session = manager.attach({
+        kind: 'ssh',
+        shell: 'bash (remote form)',
+        backend,
+        cols: 80,
+        rows: 24,
+        nonce,
+      });
+      collect(session);
+      await ready(session);
+      const b = await session.run('echo "$FROM_PROFILE"; (exit 4)');
+      expect(b).toMatchObject({ output: 'yes', exitCode: 4 });
+      expect(session.info()).toMatchObject({ kind: 'ssh', shellIntegration: true, cwd: home.dir });
+    } finally {
+      manager.dispose();
+    }
   });
 });
 
