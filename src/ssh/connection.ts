@@ -195,7 +195,7 @@ export interface ExecOptions {
   /** Called as bytes arrive (e.g. for a live panel); the result still holds everything. */
   readonly onStdout?: (chunk: Buffer) => void;
   readonly onStderr?: (chunk: Buffer) => void;
-  /** Abort: a KILL signal request to the remote process, then the channel is closed (result code null). */
+  /** Abort: a KILL signal request to the remote process, the channel closed, the result (code null) at once. */
   readonly signal?: AbortSignal;
 }
 
@@ -647,6 +647,25 @@ export class SshConnectionFactory {
   }
 }
 
+/**
+ * A `signal` channel request (RFC 4254 §6.9). ssh2's `channel.signal()` sends nothing once our side has sent
+ * EOF (it checks `writable`; the channel's state is then "eof"), yet an exec whose stdin we ended is exactly what an abort must reach; the request
+ * is legal on an open channel after EOF, so it is sent through the channel's protocol in that case.
+ */
+function signalChannel(stream: ClientChannel, name: string): void {
+  const ch = stream as ClientChannel & {
+    outgoing?: { id: number; state: string };
+    _client?: { _protocol?: { signal(id: number, name: string): void } };
+  };
+  try {
+    if (stream.writable) stream.signal(name);
+    else if (ch.outgoing?.state === 'open' || ch.outgoing?.state === 'eof')
+      ch._client?._protocol?.signal(ch.outgoing.id, name);
+  } catch {
+    // the connection is going away; closing the channel follows
+  }
+}
+
 function describeVerdict(v: HostKeyVerdict): string {
   switch (v.status) {
     case 'trusted':
@@ -807,9 +826,19 @@ export class SshConnection implements Disposable {
           let code: number | null = null;
           let signal: string | undefined;
           const closeSub = link.onClose((r) => reject(r));
+          // Abort: ask the server to KILL the command and close the channel, and answer at once. Servers may
+          // refuse the signal (OpenSSH 9.2 in our test namespaces logs "session signalling requires privilege
+          // separation"); then the command runs on until it ends, but the caller is not kept waiting.
           const onAbort = (): void => {
-            stream.signal('KILL');
+            signalChannel(stream, 'KILL');
             stream.close();
+            closeSub.dispose();
+            resolve({
+              stdout: Buffer.concat(out),
+              stderr: Buffer.concat(errOut),
+              code: null,
+              signal: 'KILL',
+            });
           };
           opts.signal?.addEventListener('abort', onAbort, { once: true });
           if (opts.signal?.aborted) onAbort();
@@ -970,7 +999,7 @@ class ShellImpl implements SshShell {
     this.stream.resume();
   }
   signal(name: string): void {
-    this.stream.signal(name);
+    signalChannel(this.stream, name);
   }
   dispose(): void {
     this.stream.close();
