@@ -20,6 +20,7 @@ describe('the shipped labs', () => {
       'endpoints',
       'cluster-ip',
       'kube-proxy',
+      'chains',
       'spread',
       'node-port',
       'load-balancer',
