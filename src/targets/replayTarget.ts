@@ -3,13 +3,15 @@ import type { CommandResult, RunOptions, Target } from './target.js';
 
 /**
  * Plays a recording for one role instance. A command is answered by the first not-yet-played entry of that
- * role instance with the same command text; if the lab asks for a command the run never recorded, the result
- * says so (exit code null) rather than inventing output.
+ * role instance with the same command text; once every run of it was played, asking again gets the last one
+ * again (the cluster as the recording left it: a learner may press Run twice, a check may retry). If the lab
+ * asks for a command the run never recorded, the result says so (exit code null) rather than inventing output.
  */
 export class ReplayTarget implements Target {
   readonly description: string;
   readonly recorded = true;
   private readonly pending: RecordingEntry[];
+  private readonly lastPlayed = new Map<string, RecordingEntry>();
 
   constructor(
     recording: Recording,
@@ -32,19 +34,21 @@ export class ReplayTarget implements Target {
         endedAt: now,
       });
     const i = this.pending.findIndex((e) => e.command === command);
-    if (i < 0) {
+    const again = i < 0 ? this.lastPlayed.get(command) : undefined;
+    if (i < 0 && !again) {
       const known = [...new Set(this.pending.map((e) => e.command))].slice(0, 3);
       return Promise.resolve({
         stdout: '',
         stderr:
-          `replay: the recording has no (further) run of this command on ${this.role}/${this.instance}: ${command}\n` +
+          `replay: the recording has no run of this command on ${this.role}/${this.instance}: ${command}\n` +
           (known.length ? `replay: next recorded commands here: ${known.join(' | ')}\n` : ''),
         exitCode: null,
         startedAt: now,
         endedAt: now,
       });
     }
-    const [e] = this.pending.splice(i, 1) as [RecordingEntry];
+    const e = again ?? (this.pending.splice(i, 1)[0] as RecordingEntry);
+    this.lastPlayed.set(command, e);
     return Promise.resolve({
       stdout: e.stdout,
       stderr: e.stderr,
@@ -56,5 +60,6 @@ export class ReplayTarget implements Target {
 
   dispose(): void {
     this.pending.length = 0;
+    this.lastPlayed.clear();
   }
 }

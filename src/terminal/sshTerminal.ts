@@ -203,7 +203,8 @@ export class SshTerminals {
     try {
       session = this.deps.attach({
         ...opened.attach,
-        cleanup: () => {
+        // At dispose, not at exit: after the shell died the lease is what reconnect rebuilds the chain from.
+        release: () => {
           if (this.byId.get(session.id) === entry) this.byId.delete(session.id);
           if (!entry.handedOver) entry.connection.dispose();
         },

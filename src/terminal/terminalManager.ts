@@ -59,6 +59,8 @@ export interface AttachOptions {
   readonly nonce?: string | null;
   readonly flowControl?: boolean;
   readonly cleanup?: () => void;
+  /** See TerminalSessionOptions.release: runs at dispose only. */
+  readonly release?: () => void;
 }
 
 // Variables of the host terminal that would confuse ours (as node-pty's own _sanitizeEnv).
@@ -161,6 +163,7 @@ export class TerminalManager implements Disposable {
       maxBlockOutput: this.deps.maxBlockOutput,
       resizeDebounceMs: this.deps.resizeDebounceMs,
       cleanup: opts.cleanup,
+      release: opts.release,
     });
     this.sessions.set(id, session);
     return session;

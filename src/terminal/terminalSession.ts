@@ -56,6 +56,11 @@ export interface TerminalSessionOptions {
   readonly replayWindow?: number;
   /** Called once when the session is disposed or its process exited (e.g. remove a temp dir). */
   readonly cleanup?: () => void;
+  /**
+   * Called once when the session is disposed, not when its process exits: for what the session holds for its
+   * whole life, such as an ssh connection lease that a reconnect reuses after the shell died.
+   */
+  readonly release?: () => void;
   /** How long dispose() waits after SIGHUP before SIGKILL. */
   readonly killGraceMs?: number;
   /** Resizes within this many ms are merged into the last one (default 0: applied at once). */
@@ -98,6 +103,7 @@ export class TerminalSessionImpl implements TerminalSession {
   private readonly consumerIdleChars: number;
   private resizeTimer: ReturnType<typeof setTimeout> | undefined;
   private cleanup: (() => void) | undefined;
+  private release: (() => void) | undefined;
   private readonly subscriptions: Disposable[] = [];
 
   private readonly dataEmitter = new Emitter<string>();
@@ -139,6 +145,7 @@ export class TerminalSessionImpl implements TerminalSession {
     this.resizeDebounceMs = opts.resizeDebounceMs ?? 0;
     this.consumerIdleChars = opts.consumerIdleChars ?? CONSUMER_IDLE_CHARS;
     this.cleanup = opts.cleanup;
+    this.release = opts.release;
     this.flow = new FlowControl(this.backend, opts.flowControl, () => this.infoChanged());
     if (opts.flowControl?.enabled === false) this.flow.setEnabled(false);
     this.coalescer = new DataCoalescer(
@@ -376,6 +383,8 @@ export class TerminalSessionImpl implements TerminalSession {
     this.backend.dispose();
     this.cleanup?.();
     this.cleanup = undefined;
+    this.release?.();
+    this.release = undefined;
   }
 
   private handleData(chunk: string): void {

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebHost, waitFor, type RunningWebHost } from '../support/web-host-process.js';
+import { chromiumArgs } from '../support/chromium.js';
 
 const shots = path.resolve(import.meta.dirname, '../../test-results/screenshots');
-const docsShot = path.resolve(import.meta.dirname, '../../docs/screenshot.png');
 const fixtures = path.resolve(import.meta.dirname, '../fixtures');
 
 describe('workbench in Chromium through the web host', () => {
@@ -18,16 +18,7 @@ describe('workbench in Chromium through the web host', () => {
     host = await startWebHost();
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: chromiumArgs,
     });
     page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     await page.goto(host.url);
@@ -110,7 +101,6 @@ describe('workbench in Chromium through the web host', () => {
     expect(await chains.locator('tbody tr').count()).toBe(10);
     expect(await chains.locator('td.share').allInnerTexts()).toEqual(Array(10).fill('10.0 %'));
     await page.screenshot({ path: path.join(shots, 'workbench.png') });
-    if (process.env.UPDATE_DOCS_SCREENSHOT) await page.screenshot({ path: docsShot });
   });
 
   it('ignores a shell-integration mark printed without the session nonce', async () => {

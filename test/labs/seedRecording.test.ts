@@ -27,8 +27,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 /** How a replay says that the recording does not have a command (src/targets/replayTarget.ts). */
-const notRecorded =
-  /replay: (the recording has no \(further\) run of this command|next recorded commands here)/;
+const notRecorded = /replay: (the recording has no run of this command|next recorded commands here)/;
 
 interface JsonCheck {
   id: string;

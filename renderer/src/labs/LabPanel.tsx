@@ -104,6 +104,7 @@ function StepView(props: {
   busy: string | null;
   onRunBlock: (block: Block) => void;
   onRunChecks: () => void;
+  onRunStep: () => void;
   onLink: (url: string) => void;
 }) {
   const { step } = props;
@@ -117,7 +118,18 @@ function StepView(props: {
   const runnable = step.blocks;
   return (
     <article className="lab-step" onClick={onClick}>
-      <h2>{step.title}</h2>
+      <div className="lab-block-head">
+        <h2>{step.title}</h2>
+        <span className="spacer" />
+        <button
+          data-testid="run-step"
+          title="Run every block of this step, then its checks"
+          onClick={props.onRunStep}
+          disabled={props.session === null || props.busy !== null}
+        >
+          {props.busy === `step:${step.id}` ? 'Running…' : 'Run step'}
+        </button>
+      </div>
       {parts.map((part, i) => {
         if (part.kind === 'html')
           return <div key={i} className="md" dangerouslySetInnerHTML={{ __html: part.html }} />;
@@ -358,6 +370,12 @@ export function LabPanel({
             session &&
             void run(`checks:${step.id}`, () =>
               api.call('labs.runChecks', { session: session.id, step: step.id }),
+            )
+          }
+          onRunStep={() =>
+            session &&
+            void run(`step:${step.id}`, () =>
+              api.call('labs.runStep', { session: session.id, step: step.id }),
             )
           }
         />

@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebHost, type RunningWebHost } from '../support/web-host-process.js';
+import { chromiumArgs } from '../support/chromium.js';
+
+const shots = path.resolve(import.meta.dirname, '../../test-results/screenshots');
+const docsShot = path.resolve(import.meta.dirname, '../../docs/screenshot.png');
+
+describe('the lab guide, played from a shipped recording (no cluster, no root)', () => {
+  let host: RunningWebHost;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    host = await startWebHost();
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    await page.goto(host.url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+  });
+
+  it('opens the TGIK-002 lab by default on its recording, labelled as recorded', async () => {
+    await page.getByTestId('lab-panel').waitFor();
+    await page.getByTestId('recorded-banner').waitFor();
+    expect(await page.getByTestId('recorded-banner').innerText()).toMatch(/Nothing runs on any machine/);
+    expect(await page.getByLabel('Lab', { exact: true }).inputValue()).toBe(
+      'tgik-002-networking-and-services',
+    );
+  });
+
+  it('runs a block: its recorded output appears, marked RECORDED, and feeds the cluster panel', async () => {
+    await page.getByTestId('step-pods').click();
+    const block = page.getByTestId('lab-block-pods-list');
+    await block.getByRole('button', { name: 'Run' }).click();
+    const output = block.getByTestId('lab-output');
+    await output.waitFor();
+    expect(await output.innerText()).toMatch(/RECORDED[\s\S]*kuard-dbdd7955d-4kdbr/);
+    await expect
+      .poll(async () => (await host.api.call('snapshot.get', {})).captures.some((c) => c.origin === 'lab'))
+      .toBe(true);
+  });
+
+  it("shows a learner why the seed's captures do not add up: the stale KUBE-SEP, with its evidence", async () => {
+    // As a learner would: the Service (step 5), its Endpoints (step 6), then the nodes' chains (step 9).
+    for (const [step, check] of [
+      ['service-types', 'service-exists'],
+      ['endpoints', 'ten-ready-endpoints'],
+    ]) {
+      await page.getByTestId(`step-${step}`).click();
+      await page.getByTestId('run-step').click();
+      await expect
+        .poll(async () => page.getByTestId(`check-${check}`).innerText(), { timeout: 20_000 })
+        .toMatch(/^[✔✘–]/);
+    }
+    await page.getByTestId('step-chains').click();
+    await page.getByTestId('run-step').click();
+    const check = page.getByTestId('check-chains-match-endpoints');
+    await expect.poll(async () => check.innerText(), { timeout: 20_000 }).toMatch(/✘/);
+    expect(await check.innerText()).toContain('192.168.236.133');
+    await page.getByTestId('side-findings').click();
+    await page.locator('[data-code="sep-stale"]').waitFor();
+    await page.screenshot({ path: path.join(shots, 'lab-guide.png') });
+    // README's picture: `UPDATE_DOCS_SCREENSHOT=1 npm run test:e2e` retakes it.
+    if (process.env.UPDATE_DOCS_SCREENSHOT) await page.screenshot({ path: docsShot });
+  });
+});
