@@ -7,6 +7,8 @@ import { ClusterPanel } from './panels/ClusterPanel';
 import { FindingsPanel } from './panels/FindingsPanel';
 import { CapturesPanel } from './panels/CapturesPanel';
 import { LabPanel } from './labs/LabPanel';
+import { SshConnectDialog, SshPromptDialog } from './ssh/SshDialogs';
+import type { SshPromptRequest } from '../../src/api/contract';
 
 const sideTabs = ['cluster', 'findings', 'commands', 'captures'] as const;
 type SideTab = (typeof sideTabs)[number];
@@ -19,6 +21,7 @@ interface Tab {
 
 function describeExit(info: TerminalInfo): string {
   if (!info.exit) return 'running';
+  if (info.exit.reason) return info.exit.reason;
   if (info.exit.signal) return `killed by signal ${info.exit.signal}`;
   return `exited with ${info.exit.exitCode ?? '?'}`;
 }
@@ -37,6 +40,9 @@ export function App({ api }: { readonly api: ApiClient }) {
   const [sideTab, setSideTab] = useState<SideTab>('cluster');
   const [showLab, setShowLab] = useState(true);
   const reportError = useCallback((message: string) => setError(message), []);
+  const [sshDialog, setSshDialog] = useState(false);
+  const [sshPrompts, setSshPrompts] = useState<readonly SshPromptRequest[]>([]);
+  const [connecting, setConnecting] = useState<string | null>(null);
 
   const upsert = useCallback((info: TerminalInfo) => {
     setTerminals((prev) => new Map(prev).set(info.id, info));
@@ -47,6 +53,7 @@ export function App({ api }: { readonly api: ApiClient }) {
     api.call('snapshot.get', {}).then(setSnapshot, () => {});
     const offs = [
       api.listen('snapshot.changed', setSnapshot),
+      api.listen('ssh.prompt', (prompt) => setSshPrompts((prev) => [...prev, prompt])),
       api.listen('terminal.info', upsert),
       api.listen('terminal.exit', ({ id, exit }) =>
         setTerminals((prev) => {
@@ -62,25 +69,42 @@ export function App({ api }: { readonly api: ApiClient }) {
     return () => offs.forEach((off) => off());
   }, [api, upsert]);
 
-  const createTerminal = useCallback(async (): Promise<string | null> => {
-    try {
-      const info = await api.call('terminal.create', { kind: 'local', cols: 100, rows: 30 });
-      upsert(info);
-      setFocused(info.id);
-      return info.id;
-    } catch (e) {
-      setError(`Could not open a terminal: ${(e as Error).message}`);
-      return null;
-    }
-  }, [api, upsert]);
+  const createTerminal = useCallback(
+    async (ssh?: { destination: string; config: string | undefined }): Promise<string | null> => {
+      try {
+        if (ssh) setConnecting(ssh.destination);
+        const info = ssh
+          ? await api.call('terminal.create', {
+              kind: 'ssh',
+              cols: 100,
+              rows: 30,
+              destination: ssh.destination,
+              ...(ssh.config ? { config: ssh.config } : {}),
+            })
+          : await api.call('terminal.create', { kind: 'local', cols: 100, rows: 30 });
+        upsert(info);
+        setFocused(info.id);
+        return info.id;
+      } catch (e) {
+        setError(`Could not open a terminal: ${(e as Error).message}`);
+        return null;
+      } finally {
+        setConnecting(null);
+      }
+    },
+    [api, upsert],
+  );
 
-  const newTab = useCallback(async () => {
-    const id = await createTerminal();
-    if (!id) return;
-    const key = Date.now() + Math.random();
-    setTabs((prev) => [...prev, { key, panes: [id] }]);
-    setActiveTab(key);
-  }, [createTerminal]);
+  const newTab = useCallback(
+    async (ssh?: { destination: string; config: string | undefined }) => {
+      const id = await createTerminal(ssh);
+      if (!id) return;
+      const key = Date.now() + Math.random();
+      setTabs((prev) => [...prev, { key, panes: [id] }]);
+      setActiveTab(key);
+    },
+    [createTerminal],
+  );
 
   const split = useCallback(async () => {
     if (activeTab === null) return newTab();
@@ -88,6 +112,22 @@ export function App({ api }: { readonly api: ApiClient }) {
     if (!id) return;
     setTabs((prev) => prev.map((t) => (t.key === activeTab ? { ...t, panes: [...t.panes, id] } : t)));
   }, [activeTab, createTerminal, newTab]);
+
+  const reconnect = useCallback(
+    async (oldId: string) => {
+      try {
+        const info = await api.call('terminal.reconnect', { id: oldId });
+        upsert(info);
+        setTabs((prev) =>
+          prev.map((t) => ({ ...t, panes: t.panes.map((p) => (p === oldId ? info.id : p)) })),
+        );
+        setFocused(info.id);
+      } catch (e) {
+        setError(`Could not reconnect: ${(e as Error).message}`);
+      }
+    },
+    [api, upsert],
+  );
 
   const closeTab = useCallback(
     (key: number) => {
@@ -141,6 +181,9 @@ export function App({ api }: { readonly api: ApiClient }) {
         </button>
         <button data-testid="new-terminal" onClick={() => void newTab()}>
           New terminal
+        </button>
+        <button data-testid="ssh-terminal" onClick={() => setSshDialog(true)} disabled={connecting !== null}>
+          {connecting ? `Connecting to ${connecting}…` : 'SSH…'}
         </button>
         <button data-testid="split-terminal" onClick={() => void split()} disabled={activeTab === null}>
           Split
@@ -206,6 +249,9 @@ export function App({ api }: { readonly api: ApiClient }) {
                         <span>pid {info.pid ?? '–'}</span>
                         <span className="cwd">{info.cwd ?? ''}</span>
                         <span className={info.exit ? 'exit' : ''}>{describeExit(info)}</span>
+                        {info.kind === 'ssh' && info.exit && (
+                          <button onClick={() => void reconnect(info.id)}>Reconnect</button>
+                        )}
                         <button onClick={() => void toggleRecording(info)}>
                           {info.recording ? 'Stop recording' : 'Record'}
                         </button>
@@ -259,6 +305,27 @@ export function App({ api }: { readonly api: ApiClient }) {
           </div>
         </aside>
       </main>
+      {sshDialog && (
+        <SshConnectDialog
+          api={api}
+          onCancel={() => setSshDialog(false)}
+          onConnect={(destination, config) => {
+            setSshDialog(false);
+            void newTab({ destination, config });
+          }}
+        />
+      )}
+      {sshPrompts[0] && (
+        <SshPromptDialog
+          key={sshPrompts[0].request}
+          prompt={sshPrompts[0]}
+          onAnswer={(answer) => {
+            const request = sshPrompts[0]!.request;
+            setSshPrompts((prev) => prev.slice(1));
+            void api.call('ssh.answer', { request, answer }).catch((e: Error) => setError(e.message));
+          }}
+        />
+      )}
       {link && <LinkDialog url={link} onOpen={() => void openLink(link)} onCancel={() => setLink(null)} />}
     </div>
   );

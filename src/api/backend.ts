@@ -4,6 +4,9 @@ import path from 'node:path';
 import { ApiFailure, ApiServer, EventHub, type Disposable, type Handlers } from './server.js';
 import { TerminalManager, type TerminalSession } from '../terminal/index.js';
 import { SnapshotService } from './snapshotService.js';
+import { UiSshPrompts } from './sshPrompts.js';
+import { defaultSshConfigEnv, resolveProfile, SshConnectionFactory, SshError } from '../ssh/index.js';
+import { expandHome, listSshHosts } from './sshHosts.js';
 import { dataDir, packageRoot } from './paths.js';
 import { LabService } from './labService.js';
 
@@ -37,6 +40,13 @@ export function isSafeExternalUrl(url: string): boolean {
   }
 }
 
+/** An SSH failure as error data: its stable code (`host-key-changed`, `auth-failed`, …) and the hop it names. */
+function sshFailure(err: unknown, where: string): ApiFailure {
+  if (err instanceof ApiFailure) return err;
+  if (err instanceof SshError) return new ApiFailure(`ssh-${err.code}`, err.message, err.hop);
+  return new ApiFailure('ssh-failed', (err as Error)?.message ?? String(err), where);
+}
+
 /** Wires the services to the API contract. Both hosts call this; nothing here knows which host it runs in. */
 export function createBackend(options: BackendOptions): Backend {
   const hub = new EventHub();
@@ -55,6 +65,10 @@ export function createBackend(options: BackendOptions): Backend {
   });
   const data = options.dataDir ?? dataDir();
   const wired = new Map<string, Disposable[]>();
+  const sshPrompts = new UiSshPrompts((request) => hub.emit('ssh.prompt', request));
+  const ssh = new SshConnectionFactory({ prompts: sshPrompts });
+  /** The machine each terminal's commands run on, for the snapshot (`node` of a capture). */
+  const nodeOf = new Map<string, string>();
 
   const session = (id: string): TerminalSession => {
     const found = terminals.get(id);
@@ -63,8 +77,9 @@ export function createBackend(options: BackendOptions): Backend {
     return found;
   };
 
-  const wire = (s: TerminalSession): void => {
+  const wire = (s: TerminalSession, node: string): void => {
     const id = s.id;
+    nodeOf.set(id, node);
     wired.set(id, [
       s.onData((data) => {
         hub.emit('terminal.data', { id, data });
@@ -77,10 +92,40 @@ export function createBackend(options: BackendOptions): Backend {
         hub.emit('terminal.block', { id, block });
         // Commands typed by hand count too: what the parsers recognise joins the snapshot.
         if (block.exitCode === 0 && !block.truncated && block.output.trim() !== '') {
-          snapshot.add({ text: block.output, command: block.command, node: localNode, origin: 'terminal' });
+          snapshot.add({ text: block.output, command: block.command, node, origin: 'terminal' });
         }
       }),
     ]);
+  };
+
+  const unwire = (id: string): void => {
+    for (const d of wired.get(id) ?? []) d.dispose();
+    wired.delete(id);
+    nodeOf.delete(id);
+  };
+
+  /** Resolves the destination through the OpenSSH config, connects hop by hop (asking the user through events). */
+  const openSsh = async (destination: string, config: string | undefined, cols: number, rows: number) => {
+    const { profile, diagnostics } = resolveProfile(
+      destination,
+      defaultSshConfigEnv(config ? expandHome(config) : undefined),
+    );
+    if (!profile) {
+      const why = diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
+      throw new ApiFailure(
+        'ssh-config',
+        `cannot reach ${destination}: ${why.join('; ') || 'no usable profile'}`,
+        destination,
+      );
+    }
+    let s: TerminalSession;
+    try {
+      s = await terminals.createSsh({ connection: await ssh.connect(profile), cols, rows });
+    } catch (err) {
+      throw sshFailure(err, destination);
+    }
+    wire(s, profile.target.name);
+    return s;
   };
 
   const handlers: Handlers = {
@@ -96,15 +141,38 @@ export function createBackend(options: BackendOptions): Backend {
       await options.openExternal(url);
       return null;
     },
-    'terminal.create': ({ cols, rows, cwd, shell }) => {
+    'terminal.create': async (arg) => {
+      if (arg.kind === 'ssh') {
+        const s = await openSsh(arg.destination, arg.config, arg.cols, arg.rows);
+        return s.info();
+      }
+      const { cols, rows, cwd, shell } = arg;
       let s: TerminalSession;
       try {
         s = terminals.createLocal({ cols, rows, ...(cwd ? { cwd } : {}), ...(shell ? { shell } : {}) });
       } catch (err) {
         throw new ApiFailure('terminal-create-failed', (err as Error).message, shell ?? cwd);
       }
-      wire(s);
+      wire(s, localNode);
       return s.info();
+    },
+    'terminal.reconnect': async ({ id }) => {
+      const old = session(id);
+      const node = nodeOf.get(id) ?? 'ssh';
+      let fresh: TerminalSession;
+      try {
+        fresh = await terminals.reconnectSsh(old.id);
+      } catch (err) {
+        throw sshFailure(err, id);
+      }
+      unwire(id);
+      wire(fresh, node);
+      return fresh.info();
+    },
+    'ssh.hosts': ({ config }) => listSshHosts(config),
+    'ssh.answer': ({ request, answer }) => {
+      sshPrompts.answer(request, answer);
+      return null;
     },
     'terminal.list': () => terminals.list(),
     'terminal.write': ({ id, data }) => {
@@ -124,9 +192,9 @@ export function createBackend(options: BackendOptions): Backend {
       return null;
     },
     'terminal.close': ({ id }) => {
-      session(id).dispose();
-      for (const d of wired.get(id) ?? []) d.dispose();
-      wired.delete(id);
+      session(id);
+      terminals.close(id);
+      unwire(id);
       return null;
     },
     'terminal.blocks': ({ id }) => [...session(id).blocks()],
@@ -187,6 +255,7 @@ export function createBackend(options: BackendOptions): Backend {
     snapshot,
     labs,
     dispose: () => {
+      sshPrompts.dispose();
       labs.dispose();
       snapshot.dispose();
       api.dispose();

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { SnapshotView, CaptureInfo } from './snapshotService.js';
+import type { SshPromptRequest } from './sshPrompts.js';
 import type {
   LabCommandView,
   LabConfirmRequest,
@@ -16,6 +17,7 @@ import type { BlockResult, CheckResult, StepResult } from '../labs/runner.js';
 import type { Progress } from '../labs/progress.js';
 
 export type { SnapshotView, CaptureInfo } from './snapshotService.js';
+export type { SshPromptRequest, SshPromptAnswer } from './sshPrompts.js';
 export type {
   Analysis,
   ServiceView,
@@ -47,6 +49,8 @@ const labId = z
 export const terminalExit = z.object({
   exitCode: z.number().int().nullable(),
   signal: z.number().int().nullable(),
+  /** Why it ended when no exit code says it, e.g. "connection to bastion (…) closed by remote". */
+  reason: z.string().optional(),
 });
 
 export const terminalInfo = z.object({
@@ -92,18 +96,33 @@ export const methods = {
   'app.info': { request: empty, reply: appInfo },
   /** Opens an http(s) link in the user's browser (the renderer has asked the user first). */
   'app.openExternal': { request: z.object({ url: z.string().max(8192) }).strict(), reply: ok },
+  /** A local shell, or a shell on `destination` (a Host of the OpenSSH config, or user@host[:port]). */
   'terminal.create': {
-    request: z
-      .object({
-        kind: z.literal('local'),
-        cols: dimension,
-        rows: dimension,
-        cwd: z.string().max(4096).optional(),
-        shell: z.string().max(4096).optional(),
-      })
-      .strict(),
+    request: z.discriminatedUnion('kind', [
+      z
+        .object({
+          kind: z.literal('local'),
+          cols: dimension,
+          rows: dimension,
+          cwd: z.string().max(4096).optional(),
+          shell: z.string().max(4096).optional(),
+        })
+        .strict(),
+      z
+        .object({
+          kind: z.literal('ssh'),
+          cols: dimension,
+          rows: dimension,
+          destination: z.string().min(1).max(1024),
+          /** An OpenSSH config file (`ssh -F`); default ~/.ssh/config. */
+          config: z.string().max(4096).optional(),
+        })
+        .strict(),
+    ]),
     reply: terminalInfo,
   },
+  /** A fresh shell for an ssh terminal whose connection dropped: every hop re-verified, nothing re-run. */
+  'terminal.reconnect': { request: z.object({ id }).strict(), reply: terminalInfo },
   'terminal.list': { request: empty, reply: z.array(terminalInfo) },
   'terminal.write': { request: z.object({ id, data: z.string().max(1_000_000) }).strict(), reply: ok },
   'terminal.resize': { request: z.object({ id, cols: dimension, rows: dimension }).strict(), reply: ok },
@@ -139,6 +158,27 @@ export const methods = {
   },
   'snapshot.remove': { request: z.object({ id }).strict(), reply: ok },
   'snapshot.clear': { request: empty, reply: ok },
+  /** Host aliases of an OpenSSH config file, for the connect dialog (wildcard patterns left out). */
+  'ssh.hosts': {
+    request: z.object({ config: z.string().max(4096).optional() }).strict(),
+    reply: z.array(z.string()),
+  },
+  /** The user's answer to `ssh.prompt`; null cancels. */
+  'ssh.answer': {
+    request: z
+      .object({
+        request: id,
+        answer: z
+          .union([
+            z.object({ hostKey: z.enum(['accept-once', 'accept-and-remember', 'reject']) }).strict(),
+            z.object({ secret: z.string().max(65536) }).strict(),
+            z.object({ responses: z.array(z.string().max(65536)).max(32) }).strict(),
+          ])
+          .nullable(),
+      })
+      .strict(),
+    reply: ok,
+  },
   /** The app's own labs. */
   'labs.list': { request: empty, reply: z.custom<LabSummary[]>() },
   'labs.open': { request: z.object({ id: labId }).strict(), reply: z.custom<LabDocument>() },
@@ -178,6 +218,7 @@ export const events = {
   'terminal.block': z.object({ id, block: terminalBlock }),
   'snapshot.changed': z.custom<SnapshotView>(),
   'labs.command': z.custom<LabCommandView>(),
+  'ssh.prompt': z.custom<SshPromptRequest>(),
   'labs.check': z.custom<{ session: string; step: string; result: CheckResult }>(),
   'labs.confirm': z.custom<LabConfirmRequest>(),
 } as const;

@@ -11,6 +11,11 @@ import { Client, type ClientChannel } from 'ssh2';
 export interface LoopbackSshd {
   readonly port: number;
   readonly pid: number;
+  /** The throwaway folder: keys, sshd_config, pid file. Gone after dispose(). */
+  readonly dir: string;
+  /** The client's private key (root may log in with it) and the host's public key file. */
+  readonly clientKeyFile: string;
+  readonly hostKeyPubFile: string;
   /** Connects as root with the throwaway key, verifying the host key against the one generated here. */
   connect(): Promise<Client>;
   dispose(): Promise<void>;
@@ -95,6 +100,9 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
     return {
       port,
       pid,
+      dir,
+      clientKeyFile: clientKey,
+      hostKeyPubFile: `${hostKey}.pub`,
       dispose,
       connect: () =>
         new Promise<Client>((resolve, reject) => {
