@@ -17,6 +17,7 @@
  * the tool printed its error (see the calico entry); the clock is synthetic (one second per command), starting at
  * the deployment's creationTimestamp in the seed.
  */
+import { recordingObserver } from '../src/api/labBinding.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseOutput } from '../src/labs/parseOutput.js';
@@ -367,6 +368,7 @@ export async function makeSeedRecording(outDir: string = defaultOutDir): Promise
     { lab: { id: lab.id, title: lab.title }, name: 'seed-2019', environment, note },
     clock,
   );
+  const record = recordingObserver(writer);
   const runner = new LabRunner({
     lab,
     targets,
@@ -375,23 +377,10 @@ export async function makeSeedRecording(outDir: string = defaultOutDir): Promise
     trusted: true,
     sleep: () => Promise.resolve(),
     observer: {
-      step: (s) => writer.step(s.id, s.title),
+      step: record.step,
+      // Only what the seed answered is recorded; a command it never ran stays out of the recording.
       command: (c) => {
-        if (!answered.has(c.result)) return;
-        writer.command({
-          step: c.step,
-          block: c.block,
-          ...(c.check ? { check: c.check } : {}),
-          role: c.role,
-          instance: c.instance,
-          command: c.command,
-          ...(c.parse ? { parse: c.parse } : {}),
-          stdout: c.result.stdout,
-          stderr: c.result.stderr,
-          exitCode: c.result.exitCode,
-          startedAt: c.result.startedAt,
-          endedAt: c.result.endedAt,
-        });
+        if (answered.has(c.result)) record.command?.(c);
       },
     },
   });

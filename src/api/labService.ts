@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AnalyzedSnapshot } from '../labs/analyzedSnapshot.js';
-import { checkInventory, loadInventory, type Inventory, type RoleInstance } from '../labs/inventory.js';
+import { checkInventory, loadInventory, type Inventory } from '../labs/inventory.js';
 import { formatProblem, loadLabDir } from '../labs/loadLab.js';
 import type { Lab } from '../labs/model.js';
 import { parseOutput } from '../labs/parseOutput.js';
@@ -9,16 +9,17 @@ import { progressFile, ProgressStore, type Progress } from '../labs/progress.js'
 import {
   LabRunner,
   type BlockResult,
-  type BoundTarget,
   type CheckResult,
   type CommandRecord,
   type ConfirmRequest,
   type StepResult,
 } from '../labs/runner.js';
 import { TrustStore } from '../labs/trust.js';
-import { createTarget } from '../targets/createTarget.js';
 import { loadRecording, type Recording } from '../targets/recording.js';
 import { ApiFailure, type Disposable } from './server.js';
+import { bindInventory, replayInventory, type BoundInventory } from './labBinding.js';
+
+export { replayInventory };
 import type { SnapshotService } from './snapshotService.js';
 
 export interface RecordingSummary {
@@ -90,26 +91,10 @@ export interface LabServiceOptions {
   readonly events: LabEvents;
 }
 
-/** Binds every role of a lab to the recording's instances of it (a role it never recorded answers as itself). */
-export function replayInventory(lab: Lab, recDir: string, rec: Recording): Inventory {
-  const roles = new Map<string, RoleInstance[]>();
-  for (const r of lab.roles) {
-    const names = [...new Set(rec.casts.filter((c) => c.role === r.id).map((c) => c.instance))];
-    roles.set(
-      r.id,
-      (names.length ? names : [r.id]).map((instance) => ({
-        role: r.id,
-        instance,
-        spec: { kind: 'replay', recording: recDir, instance },
-      })),
-    );
-  }
-  return { file: join(recDir, 'recording.json'), environment: `replay-${rec.name}`, roles };
-}
-
 interface Session {
   readonly info: LabSessionInfo;
   readonly runner: LabRunner;
+  readonly bound: BoundInventory;
   readonly progress: ProgressStore;
   /** Serialises runs: one command at a time per session, like a person at one keyboard. */
   queue: Promise<unknown>;
@@ -248,20 +233,10 @@ export class LabService implements Disposable {
       inventory = loaded.inventory;
     }
 
-    const bound = new Map<string, BoundTarget[]>();
+    let bound: BoundInventory;
     try {
-      for (const [role, instances] of inventory.roles) {
-        if (!lab.roles.some((r) => r.id === role)) continue;
-        bound.set(
-          role,
-          instances.map((i) => ({
-            instance: i.instance,
-            target: createTarget(i.spec, { role, instance: i.instance, recordings }),
-          })),
-        );
-      }
+      bound = bindInventory(lab, inventory, { recordings });
     } catch (e) {
-      for (const list of bound.values()) for (const b of list) b.target.dispose();
       throw new ApiFailure('lab-binding', (e as Error).message, args.inventory ?? args.replay);
     }
 
@@ -275,7 +250,7 @@ export class LabService implements Disposable {
     );
     const runner = new LabRunner({
       lab,
-      targets: (role) => bound.get(role) ?? [],
+      targets: (role) => bound.targets.get(role) ?? [],
       parse: parseOutput,
       snapshot: new AnalyzedSnapshot(),
       progress,
@@ -291,10 +266,10 @@ export class LabService implements Disposable {
       labId: lab.id,
       environment: inventory.environment,
       recorded,
-      roles: [...bound].map(([role, list]) => ({ role, instances: list.map((b) => b.instance) })),
+      roles: [...bound.targets].map(([role, list]) => ({ role, instances: list.map((b) => b.instance) })),
       progress: progress.get(),
     };
-    this.sessions.set(id, { info, runner, progress, queue: Promise.resolve() });
+    this.sessions.set(id, { info, runner, bound, progress, queue: Promise.resolve() });
     return info;
   }
 
@@ -391,6 +366,7 @@ export class LabService implements Disposable {
     this.sessions.delete(sessionId);
     await s.progress.flush();
     s.runner.dispose();
+    s.bound.dispose();
   }
 
   dispose(): void {
@@ -398,7 +374,10 @@ export class LabService implements Disposable {
       this.pendingConfirms.delete(request);
       pending(false);
     }
-    for (const s of this.sessions.values()) s.runner.dispose();
+    for (const s of this.sessions.values()) {
+      s.runner.dispose();
+      s.bound.dispose();
+    }
     this.sessions.clear();
   }
 }

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { dataDir, packageRoot } from '../../api/paths.js';
-import { replayInventory } from '../../api/labService.js';
+import {
+  bindInventory,
+  recordingObserver,
+  replayInventory,
+  type BoundInventory,
+} from '../../api/labBinding.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -12,15 +17,12 @@ import type { Lab, LabProblem } from '../../labs/model.js';
 import { progressFile, ProgressStore } from '../../labs/progress.js';
 import {
   LabRunner,
-  type BoundTarget,
   type ConfirmFn,
   type ParseFn,
   type RunSummary,
   type StepResult,
 } from '../../labs/runner.js';
 import { TrustStore } from '../../labs/trust.js';
-import { SshConnectionFactory, batchPrompts } from '../../ssh/index.js';
-import { createTarget } from '../../targets/createTarget.js';
 import { loadRecording, RecordingWriter, type Recording } from '../../targets/recording.js';
 
 /** The parsers labs use: src/labs/parseOutput.ts (basic kinds there, everything else in src/parse). */
@@ -136,33 +138,10 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
   }
 
   // Bind every role now, so an unsupported binding fails before anything runs.
-  const bound = new Map<string, BoundTarget[]>();
-  // One ssh factory per run: roles behind the same jump chain share one connection. The workstation binds
-  // first: kubectl-exec roles run kubectl there.
-  const ssh = new SshConnectionFactory({ prompts: batchPrompts });
-  const order = [...inventory.roles].sort(
-    ([a], [b]) => Number(b === 'workstation') - Number(a === 'workstation'),
-  );
+  let bound: BoundInventory;
   try {
-    for (const [role, instances] of order) {
-      if (!lab.roles.some((r) => r.id === role)) continue;
-      const workstation = bound.get('workstation')?.[0]?.target;
-      bound.set(
-        role,
-        instances.map((i) => ({
-          instance: i.instance,
-          target: createTarget(i.spec, {
-            role,
-            instance: i.instance,
-            recordings,
-            ssh,
-            ...(workstation ? { workstation } : {}),
-          }),
-        })),
-      );
-    }
+    bound = bindInventory(lab, inventory, { recordings });
   } catch (e) {
-    for (const list of bound.values()) for (const b of list) b.target.dispose();
     err(`error: ${(e as Error).message}`);
     return 2;
   }
@@ -197,29 +176,14 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
     : undefined;
   const runner = new LabRunner({
     lab,
-    targets: (role) => bound.get(role) ?? [],
+    targets: (role) => bound.targets.get(role) ?? [],
     parse: parseOutput,
     snapshot: new AnalyzedSnapshot(),
     progress,
     trusted,
     ...(confirm ? { confirm } : {}),
     observer: {
-      step: (s) => writer?.step(s.id, s.title),
-      command: (c) =>
-        writer?.command({
-          step: c.step,
-          block: c.block,
-          ...(c.check ? { check: c.check } : {}),
-          role: c.role,
-          instance: c.instance,
-          command: c.command,
-          ...(c.parse ? { parse: c.parse } : {}),
-          stdout: c.result.stdout,
-          stderr: c.result.stderr,
-          exitCode: c.result.exitCode,
-          startedAt: c.result.startedAt,
-          endedAt: c.result.endedAt,
-        }),
+      ...(writer ? recordingObserver(writer) : {}),
       stepDone: (r) => {
         if (!flags.json) printStep(r, lab.steps.findIndex((s) => s.id === r.id) + 1);
       },
@@ -234,7 +198,7 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
     if (!flags.json) {
       out(`Lab: ${lab.title} (${lab.id}), environment "${inventory.environment}"`);
       if (replaying) {
-        const first = [...bound.values()][0]?.[0];
+        const first = [...bound.targets.values()][0]?.[0];
         out(`[RECORDED] Nothing runs: results come from the ${first?.target.description ?? 'recording'}.`);
       }
     }
@@ -263,6 +227,7 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
     return 2;
   } finally {
     runner.dispose();
+    bound.dispose();
   }
 }
 
