@@ -3,6 +3,7 @@ import type { AppInfo, SnapshotView, TerminalBlock, TerminalInfo } from '../../s
 import type { ApiClient } from './api/client';
 import { TerminalView } from './terminal/TerminalView';
 import { LinkDialog } from './LinkDialog';
+import { isOpenableLink } from './terminal/safety';
 import { ClusterPanel } from './panels/ClusterPanel';
 import { FindingsPanel } from './panels/FindingsPanel';
 import { CapturesPanel } from './panels/CapturesPanel';
@@ -155,6 +156,10 @@ export function App({ api }: { readonly api: ApiClient }) {
   const openLink = useCallback(
     async (url: string) => {
       setLink(null);
+      if (!isOpenableLink(url)) {
+        setError(`Only http and https links open; not ${url}`);
+        return;
+      }
       if (appInfo?.host === 'electron') {
         await api.call('app.openExternal', { url }).catch((e: Error) => setError(e.message));
       } else {

@@ -107,7 +107,7 @@ interface Session {
  */
 export class LabService implements Disposable {
   private readonly sessions = new Map<string, Session>();
-  private readonly pendingConfirms = new Map<string, (yes: boolean) => void>();
+  private readonly pendingConfirms = new Map<string, { session: string; resolve: (yes: boolean) => void }>();
   private readonly trust: TrustStore;
   private nextSession = 1;
   private nextConfirm = 1;
@@ -303,7 +303,7 @@ export class LabService implements Disposable {
   private confirm(session: string, req: ConfirmRequest): Promise<boolean> {
     const request = `q${this.nextConfirm++}`;
     return new Promise<boolean>((resolveAnswer) => {
-      this.pendingConfirms.set(request, resolveAnswer);
+      this.pendingConfirms.set(request, { session, resolve: resolveAnswer });
       this.options.events.confirm({ ...req, session, request });
     });
   }
@@ -313,7 +313,16 @@ export class LabService implements Disposable {
     const pending = this.pendingConfirms.get(request);
     if (!pending) throw new ApiFailure('confirm-not-found', `no pending question "${request}"`, request);
     this.pendingConfirms.delete(request);
-    pending(yes);
+    pending.resolve(yes);
+  }
+
+  /** Questions nobody will answer any more (the session stopped) are answered "no". */
+  private declinePending(session?: string): void {
+    for (const [request, pending] of [...this.pendingConfirms]) {
+      if (session !== undefined && pending.session !== session) continue;
+      this.pendingConfirms.delete(request);
+      pending.resolve(false);
+    }
   }
 
   private session(id: string): Session {
@@ -364,16 +373,14 @@ export class LabService implements Disposable {
   async stop(sessionId: string): Promise<void> {
     const s = this.session(sessionId);
     this.sessions.delete(sessionId);
+    this.declinePending(sessionId);
     await s.progress.flush();
     s.runner.dispose();
     s.bound.dispose();
   }
 
   dispose(): void {
-    for (const [request, pending] of this.pendingConfirms) {
-      this.pendingConfirms.delete(request);
-      pending(false);
-    }
+    this.declinePending();
     for (const s of this.sessions.values()) {
       s.runner.dispose();
       s.bound.dispose();

@@ -29,6 +29,8 @@ __labdeck_prompt_end() {
   local a="\\[\\e]133;A;$__labdeck_k\\a\\]" b="\\[\\e]133;B;$__labdeck_k\\a\\]"
   [[ $PS1 == "$a"* ]] || PS1=$a$PS1
   [[ $PS1 == *"$b" ]] || PS1=$PS1$b
+  # PS1 now holds the nonce: a user's rc that exports PS1 must not hand it to every program run here.
+  builtin export -n PS1
 }
 __labdeck_preexec() {
   local c=
@@ -75,6 +77,8 @@ if [[ -o interactive ]]; then
     # (zero-width %{ %}; %? is the exit status). The D from precmd then finds no running command.
     local e=$'%{\\e]133;D;%?;'"$__labdeck_k"$'\\a%}'
     [[ \${PROMPT_EOL_MARK-%B%S%#%s%b} == "$e"* ]] || PROMPT_EOL_MARK=$e\${PROMPT_EOL_MARK-%B%S%#%s%b}
+    # They hold the nonce now: never exported to the programs run here, even if the user's rc exported them.
+    builtin typeset +x PS1 PROMPT_EOL_MARK
   }
   __labdeck_preexec() {
     __labdeck_esc "\${1:-$3}"

@@ -117,7 +117,27 @@ describe('web host', () => {
     ).toMatchObject({ opened: false, status: 403 });
   });
 
-  it('listens on 127.0.0.1 only', () => {
-    expect(host.url.startsWith('http://127.0.0.1:')).toBe(true);
+  it('answers a malformed escape with 400 and keeps serving', async () => {
+    expect((await get(port, `/t/${token}/%E0%A4%A`)).status).toBe(400);
+    expect((await get(port, `/t/${token}/`)).status).toBe(200);
+  });
+
+  it('listens on 127.0.0.1 only: another local address of this machine is refused', async () => {
+    const { networkInterfaces } = await import('node:os');
+    const other = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && a.address !== '127.0.0.1');
+    const refused = await new Promise<boolean>((resolve) => {
+      const req = request({ host: other?.address ?? '127.0.0.2', port, path: `/t/${token}/` }, () =>
+        resolve(false),
+      );
+      req.on('error', () => resolve(true));
+      req.setTimeout(2000, () => {
+        req.destroy();
+        resolve(true);
+      });
+      req.end();
+    });
+    expect(refused).toBe(true);
   });
 });

@@ -56,7 +56,10 @@ for (const kind of kinds) {
         });
         const json = JSON.stringify(result, null, 2) + '\n';
         const expectedPath = join(root, kind, `${name}.expected.json`);
-        if (update || !existsSync(expectedPath)) writeFileSync(expectedPath, json);
+        if (update) writeFileSync(expectedPath, json);
+        expect(existsSync(expectedPath), `${name}.expected.json exists (UPDATE_GOLDEN=1 writes it)`).toBe(
+          true,
+        );
         expect(json).toBe(readFileSync(expectedPath, 'utf8'));
         if (meta.origin.startsWith('seed') || meta.origin.startsWith('captured'))
           expect(allErrors(result), 'real output parses without error diagnostics').toEqual([]);

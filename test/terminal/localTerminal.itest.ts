@@ -57,6 +57,14 @@ describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
     return blocks[n] as TerminalBlock;
   };
 
+  it('never hands the nonce to programs, even when the prompt is an exported variable', async () => {
+    // A user rc that exports PS1 (common in dotfiles): the hooks put the nonce into the prompt variables.
+    await typeAndWait(shell === 'bash' ? 'export PS1' : 'export PS1 PROMPT_EOL_MARK');
+    const env = await typeAndWait('env');
+    expect(env.exitCode).toBe(0);
+    expect(env.output).not.toMatch(/133;|633;|k=[0-9a-f]{16}/);
+  });
+
   it('turns `echo hello; (exit 3)` typed by the user into one block: output hello, exit code 3', async () => {
     const b = await typeAndWait('echo hello; (exit 3)');
     expect(b).toMatchObject({ command: 'echo hello; (exit 3)', output: 'hello', exitCode: 3, cwd: home.dir });

@@ -113,6 +113,8 @@ function StepView(props: {
     const anchor = (event.target as HTMLElement).closest('a');
     if (!anchor) return;
     event.preventDefault();
+    // In-page anchors stay in the page; everything else goes through the link dialog (http/https only).
+    if (anchor.getAttribute('href')?.startsWith('#')) return;
     props.onLink(anchor.href);
   };
   const runnable = step.blocks;

@@ -54,7 +54,14 @@ export class WebHost implements Disposable {
     private readonly options: WebHostOptions,
   ) {
     this.token = options.token ?? randomBytes(32).toString('base64url');
-    this.http = createServer((req, res) => void this.serve(req, res));
+    this.http = createServer((req, res) => {
+      // A failure serving one request must never take the host (and every shell in it) down.
+      this.serve(req, res).catch((err: unknown) => {
+        this.log(`web: ${req.method} failed: ${(err as Error).message}`);
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      });
+    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageChars * 4 });
     this.http.on('upgrade', (req, socket, head) => {
       const refusal = this.checkUpgrade(req);
@@ -146,7 +153,15 @@ export class WebHost implements Disposable {
       res.writeHead(308, { location: `/t/${this.token}/` }).end();
       return;
     }
-    const relative = decodeURIComponent(checked.rest === '/' ? '/index.html' : checked.rest);
+    let relative: string;
+    try {
+      relative = decodeURIComponent(checked.rest === '/' ? '/index.html' : checked.rest);
+    } catch {
+      res
+        .writeHead(400, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('Bad request: malformed URL escape\n');
+      return;
+    }
     const root = path.resolve(this.options.rendererDir);
     const file = path.resolve(root, '.' + relative);
     if (!file.startsWith(root + path.sep) || relative.includes('\0')) {
