@@ -4,6 +4,7 @@
  * the types (`Request<'terminal.create'>`, `EventPayload<'terminal.data'>`), never the schema values.
  */
 import { z } from 'zod';
+import { maxMessageChars } from './protocol.js';
 import type { SnapshotView, CaptureInfo } from './snapshotService.js';
 import type { SshPromptRequest } from './sshPrompts.js';
 import type {
@@ -149,7 +150,8 @@ export const methods = {
   'snapshot.add': {
     request: z
       .object({
-        text: z.string().max(64 * 1024 * 1024),
+        /** Below the message limit (protocol.ts): larger dumps go through `labdeck analyze FILE` or a terminal. */
+        text: z.string().max(maxMessageChars - 64 * 1024),
         command: z.string().max(4096).optional(),
         node: z.string().max(253).optional(),
       })

@@ -31,6 +31,7 @@ export const protocolErrorCodes = {
   cancelled: 'cancelled',
   internal: 'internal',
   disconnected: 'disconnected',
+  tooLarge: 'too-large',
 } as const;
 
 /** The largest message either side accepts, in UTF-16 code units of its JSON. */

@@ -183,7 +183,15 @@ export class ApiServer implements Disposable {
 
     const onMessage = transport.onMessage((raw) => {
       if (typeof raw === 'string' && raw.length > maxMessageChars) {
-        this.log(`api: client ${clientId}: message of ${raw.length} chars dropped`);
+        // Too big to parse; answer the call it starts (the client must not wait forever) without reading it.
+        const id = /^\{\s*"t"\s*:\s*"call"\s*,\s*"id"\s*:\s*(\d+)/.exec(raw.slice(0, 100))?.[1];
+        this.log(`api: client ${clientId}: message of ${raw.length} chars refused`);
+        if (id !== undefined) {
+          fail(Number(id), {
+            code: protocolErrorCodes.tooLarge,
+            message: `the request is ${(raw.length / 1048576).toFixed(1)} M characters; the limit is ${maxMessageChars / 1048576} M`,
+          });
+        }
         return;
       }
       let data: unknown = raw;

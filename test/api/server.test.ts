@@ -6,7 +6,7 @@ import {
   type Handlers,
   type ServerTransport,
 } from '../../src/api/server.js';
-import type { ServerMessage } from '../../src/api/protocol.js';
+import { maxMessageChars, type ServerMessage } from '../../src/api/protocol.js';
 
 /** A transport that is just two queues: what the client sent, and what the server sent back. */
 class FakeTransport implements ServerTransport {
@@ -212,5 +212,19 @@ describe('ApiServer', () => {
     expect(hub.listenerCount('terminal.data')).toBe(0);
     hub.emit('terminal.data', { id: 't1', data: 'again' });
     expect(a.sent).toHaveLength(1);
+  });
+
+  it('answers an oversized call with too-large instead of leaving the client waiting', async () => {
+    server = new ApiServer(handlers({}), new EventHub());
+    const t = new FakeTransport();
+    server.connect(t);
+    const huge = JSON.stringify({
+      t: 'call',
+      id: 9,
+      method: 'snapshot.add',
+      arg: { text: 'x'.repeat(maxMessageChars) },
+    });
+    t.deliver(huge);
+    expect(await t.reply(9)).toMatchObject({ t: 'error', id: 9, error: { code: 'too-large' } });
   });
 });

@@ -27,12 +27,14 @@ function fakeContents(id: number, url: string) {
       if (channel === apiChannel) sent.push(message);
     },
     once: (event: string, listener: () => void) => events.once(event, listener),
+    on: (event: string, listener: (...args: unknown[]) => void) => events.on(event, listener),
   };
   return {
     contents: contents as unknown as WebContentsLike,
     sent,
     mainFrame,
     destroy: () => events.emit('destroyed'),
+    reload: () => events.emit('did-start-navigation', { isMainFrame: true, isSameDocument: false }),
   };
 }
 
@@ -135,5 +137,43 @@ describe('Electron IPC bridge', () => {
     ipcMain.emitFrom(apiChannel, { sender: { id: 1 }, senderFrame: w.mainFrame }, call);
     await settle();
     expect(calls).toEqual([]);
+  });
+
+  it("gives a reloaded page a fresh connection: the old page's pending call is cancelled, never answered to the new one", async () => {
+    const ipcMain = new FakeIpcMain();
+    let release: (() => void) | undefined;
+    const aborted: boolean[] = [];
+    const handlers = {
+      'terminal.list': (_a: unknown, { signal }: { signal: AbortSignal }) =>
+        new Promise((resolve) => {
+          release = () => resolve([]);
+          signal.addEventListener('abort', () => aborted.push(true));
+        }),
+      'app.info': () => ({ name: 'LabDeck', version: '0', host: 'electron', platform: 'linux' }),
+    } as unknown as Handlers;
+    const bridge = new IpcBridge(ipcMain as unknown as IpcMainLike, new ApiServer(handlers, new EventHub()), {
+      isAppUrl: (url) => url.startsWith('app://labdeck/'),
+    });
+    const w = fakeContents(1, appUrl);
+    bridge.attach(w.contents);
+    const event = { sender: { id: 1 }, senderFrame: w.mainFrame };
+    ipcMain.emitFrom(
+      apiChannel,
+      event,
+      JSON.stringify({ t: 'call', id: 1, method: 'terminal.list', arg: {} }),
+    );
+    await settle();
+    w.reload();
+    expect(aborted).toEqual([true]);
+    // The new page starts its ids at 1 again: its call is answered, the old one never is.
+    ipcMain.emitFrom(apiChannel, event, JSON.stringify({ t: 'call', id: 1, method: 'app.info', arg: {} }));
+    await settle();
+    release?.();
+    await settle();
+    const replies = w.sent.map((m) => JSON.parse(m) as { t: string; id: number; value?: { name?: string } });
+    expect(replies).toEqual([
+      { t: 'result', id: 1, value: { name: 'LabDeck', version: '0', host: 'electron', platform: 'linux' } },
+    ]);
+    bridge.dispose();
   });
 });

@@ -1,6 +1,10 @@
 import { useState } from 'react';
 import type { SnapshotView } from '../../../src/api/contract';
 import type { ApiClient } from '../api/client';
+import { maxMessageChars } from '../../../src/api/protocol';
+
+/** What one paste may carry: the API's message limit less room for the rest of the message. */
+const maxPasteChars = maxMessageChars - 64 * 1024;
 
 /** The captures behind the snapshot, and a place to paste output taken elsewhere. */
 export function CapturesPanel({ api, view }: { api: ApiClient; view: SnapshotView | null }) {
@@ -10,6 +14,12 @@ export function CapturesPanel({ api, view }: { api: ApiClient; view: SnapshotVie
   const [message, setMessage] = useState<string | null>(null);
 
   const add = async () => {
+    if (text.length > maxPasteChars) {
+      setMessage(
+        `That is ${(text.length / 1048576).toFixed(1)} M characters, more than a paste can carry (${maxPasteChars / 1048576} M). Run the command in a terminal here, or save it to a file and run labdeck analyze FILE.`,
+      );
+      return;
+    }
     try {
       const { captured } = await api.call('snapshot.add', {
         text,

@@ -9,6 +9,12 @@ export const apiChannel = 'labdeck:api';
 export type IpcMainLike = Pick<IpcMain, 'on' | 'removeListener'>;
 export type WebContentsLike = Pick<WebContents, 'id' | 'send' | 'once' | 'isDestroyed'> & {
   readonly mainFrame: Pick<WebFrameMain, 'url'>;
+  /** Main-frame navigations (a reload) and renderer crashes: the page's client starts afresh. */
+  on(
+    event: 'did-start-navigation',
+    listener: (details: { readonly isMainFrame: boolean; readonly isSameDocument: boolean }) => void,
+  ): unknown;
+  on(event: 'render-process-gone', listener: () => void): unknown;
 };
 export type IpcEventLike = Pick<IpcMainEvent, 'senderFrame'> & { readonly sender: Pick<WebContents, 'id'> };
 
@@ -63,10 +69,14 @@ export class IpcBridge implements Disposable {
     this.windows.get(event.sender.id)?.deliver(payload as string);
   }
 
-  /** Connects one window's renderer to the API until the window is destroyed. */
+  /**
+   * Connects one window's renderer to the API until the window is destroyed. A reload or a crashed renderer
+   * ends the page's connection (its pending calls are cancelled, its event subscriptions dropped) and the next
+   * page gets a fresh one, so replies meant for the old page never reach the new one.
+   */
   attach(contents: WebContentsLike): Disposable {
     const messageListeners = new Set<(message: unknown) => void>();
-    const closeListeners = new Set<() => void>();
+    let closeListeners = new Set<() => void>();
     const transport: ServerTransport = {
       send: (message: ServerMessage) => {
         if (!contents.isDestroyed()) contents.send(apiChannel, JSON.stringify(message));
@@ -86,11 +96,25 @@ export class IpcBridge implements Disposable {
         for (const listener of messageListeners) listener(message);
       },
     });
-    const connection = this.api.connect(transport);
+    let connection = this.api.connect(transport);
+    const endPage = (): void => {
+      const listeners = closeListeners;
+      closeListeners = new Set();
+      for (const listener of listeners) listener();
+      connection.dispose();
+    };
+    const newPage = (): void => {
+      if (!this.windows.has(contents.id)) return;
+      endPage();
+      connection = this.api.connect(transport);
+    };
+    contents.on('did-start-navigation', (details) => {
+      if (details.isMainFrame && !details.isSameDocument) newPage();
+    });
+    contents.on('render-process-gone', newPage);
     const detach = (): void => {
       if (!this.windows.delete(contents.id)) return;
-      for (const listener of [...closeListeners]) listener();
-      connection.dispose();
+      endPage();
     };
     contents.once('destroyed', detach);
     return { dispose: detach };
