@@ -44,6 +44,7 @@ export function App({ api }: { readonly api: ApiClient }) {
   const [sshDialog, setSshDialog] = useState(false);
   const [sshPrompts, setSshPrompts] = useState<readonly SshPromptRequest[]>([]);
   const [connecting, setConnecting] = useState<string | null>(null);
+  const [restored, setRestored] = useState<ReadonlySet<string>>(new Set());
 
   const upsert = useCallback((info: TerminalInfo) => {
     setTerminals((prev) => new Map(prev).set(info.id, info));
@@ -52,6 +53,18 @@ export function App({ api }: { readonly api: ApiClient }) {
   useEffect(() => {
     api.call('app.info', {}).then(setAppInfo, (e: Error) => setError(e.message));
     api.call('snapshot.get', {}).then(setSnapshot, () => {});
+    // After a reload the shells are still there: show each in a tab again.
+    api.call('terminal.list', {}).then(
+      (list) => {
+        if (list.length === 0) return;
+        setTerminals(new Map(list.map((t) => [t.id, t])));
+        setRestored(new Set(list.map((t) => t.id)));
+        const restoredTabs = list.map((t, i) => ({ key: i + 1, panes: [t.id] }));
+        setTabs(restoredTabs);
+        setActiveTab(restoredTabs.at(-1)?.key ?? null);
+      },
+      () => {},
+    );
     const offs = [
       api.listen('snapshot.changed', setSnapshot),
       api.listen('ssh.prompt', (prompt) => setSshPrompts((prev) => [...prev, prompt])),
@@ -247,6 +260,7 @@ export function App({ api }: { readonly api: ApiClient }) {
                       exited={Boolean(info?.exit)}
                       onLink={setLink}
                       onFocus={() => setFocused(id)}
+                      restore={restored.has(id)}
                     />
                     {info && (
                       <div className="statusline" data-testid={`status-${id}`}>

@@ -182,4 +182,25 @@ describe('workbench in Chromium through the web host', () => {
     await page.screenshot({ path: path.join(shots, 'after-flood.png') });
     console.log(`e2e flood: renderer peak heap ${(peakHeap / 1048576).toFixed(1)} MB`);
   });
+
+  it('keeps the shells across a reload of the page: each comes back in a tab with what it printed', async () => {
+    const id = await openTerminal();
+    await typeLine(id, 'echo before-reload');
+    await waitFor(async () => {
+      const blocks = await host.api.call('terminal.blocks', { id });
+      return blocks.find((b) => b.command === 'echo before-reload');
+    }, 'the block before the reload');
+    await page.reload();
+    const view = page.locator(`[data-terminal-id="${id}"]`);
+    await view.waitFor({ state: 'attached' });
+    await expect
+      .poll(async () => (await bufferLines(id)).join('\n'), { timeout: 10_000 })
+      .toContain('before-reload');
+    await typeLine(id, 'echo after-reload');
+    const block = await waitFor(async () => {
+      const blocks = await host.api.call('terminal.blocks', { id });
+      return blocks.find((b) => b.command === 'echo after-reload');
+    }, 'a command typed after the reload');
+    expect(block.output).toBe('after-reload');
+  });
 });

@@ -21,6 +21,8 @@ export interface TerminalViewProps {
   readonly exited: boolean;
   readonly onLink: (url: string) => void;
   readonly onFocus: () => void;
+  /** The session was already running (the page was reloaded): show its recent output first. */
+  readonly restore?: boolean;
 }
 
 let webglVerdict: boolean | undefined;
@@ -45,7 +47,7 @@ function hasHardwareWebgl(): boolean {
 }
 
 /** One xterm.js view onto a backend terminal session. */
-export function TerminalView({ api, id, visible, exited, onLink, onFocus }: TerminalViewProps) {
+export function TerminalView({ api, id, visible, exited, onLink, onFocus, restore }: TerminalViewProps) {
   const host = useRef<HTMLDivElement>(null);
   const fitRef = useRef<FitAddon | null>(null);
   const exitedRef = useRef(exited);
@@ -87,17 +89,36 @@ export function TerminalView({ api, id, visible, exited, onLink, onFocus }: Term
     const osc52 = term.parser.registerOscHandler(52, () => true);
 
     let unacked = 0;
+    // A restored view first shows what the session printed before this page existed; live data that arrives
+    // meanwhile waits its turn. Whatever the previous page left unacknowledged is released at once.
+    let held: string[] | null = restore ? [] : null;
+    if (restore) {
+      void api
+        .call('terminal.output', { id })
+        .then(({ data }) => term.write(data))
+        .catch(() => {})
+        .finally(() => {
+          const queued = held ?? [];
+          held = null;
+          for (const data of queued) write(data);
+          void api.call('terminal.ack', { id, chars: 100_000_000 }).catch(() => {});
+        });
+    }
     const unlistenData = api.listen('terminal.data', (payload) => {
       if (payload.id !== id) return;
-      term.write(payload.data, () => {
-        unacked += payload.data.length;
+      if (held) held.push(payload.data);
+      else write(payload.data);
+    });
+    function write(data: string): void {
+      term.write(data, () => {
+        unacked += data.length;
         if (unacked >= ackBatchChars) {
           const chars = unacked;
           unacked = 0;
           void api.call('terminal.ack', { id, chars }).catch(() => {});
         }
       });
-    });
+    }
     const input = term.onData((data) => {
       if (!exitedRef.current) void api.call('terminal.write', { id, data }).catch(() => {});
     });
