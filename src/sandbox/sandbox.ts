@@ -633,26 +633,27 @@ export class Sandbox {
     const pidFile = join(dir, 'sshd.pid');
     rmSync(pidFile, { force: true });
     const sshd = which('sshd')!;
-    const argv = isNode
-      ? [
-          'ip',
-          'netns',
-          'exec',
-          netns,
-          'unshare',
-          '--mount',
-          '--uts',
-          '--propagation',
-          'private',
-          sshd,
-          '-D',
-          '-f',
-          cfg,
-          '-E',
-          join(dir, 'sshd.log'),
-        ]
-      : ['ip', 'netns', 'exec', netns, sshd, '-D', '-f', cfg, '-E', join(dir, 'sshd.log')];
+    // Every machine's sshd (the bastion's too) gets its own mount and UTS namespace: what a session does to
+    // mounts or the hostname stays inside the lab, never reaches this machine.
+    const argv = [
+      'ip',
+      'netns',
+      'exec',
+      netns,
+      'unshare',
+      '--mount',
+      '--uts',
+      '--propagation',
+      'private',
+      sshd,
+      '-D',
+      '-f',
+      cfg,
+      '-E',
+      join(dir, 'sshd.log'),
+    ];
     const pid = startDaemon(argv, this.path('logs', `${host}-sshd.out`));
+    await this.nameOwnHost(host, pid);
     if (isNode) await this.prepareNodeMounts(host, pid);
     const ok = await waitFor(() => existsSync(pidFile), 10_000);
     if (!ok || !isAlive(pid)) {
@@ -663,7 +664,7 @@ export class Sandbox {
     return pid;
   }
 
-  /** Inside the node sshd's own mount namespace: overlays for /etc, /opt, /root and the node's hostname. */
+  /** Inside the node sshd's own mount namespace: overlays for /etc, /opt and /root. */
   private async prepareNodeMounts(host: string, pid: number): Promise<void> {
     const dir = this.path('nodes', host);
     for (const target of ['etc', 'opt', 'root']) {
@@ -671,6 +672,26 @@ export class Sandbox {
       mkdirSync(join(dir, 'overlay', target, 'work'), { recursive: true, mode: 0o700 });
     }
     this.writeNodeFiles(host);
+    for (const target of ['etc', 'opt', 'root']) {
+      const o = join(dir, 'overlay', target);
+      await must('nsenter', [
+        '-t',
+        String(pid),
+        '-m',
+        '--',
+        'mount',
+        '-t',
+        'overlay',
+        `labdeck-${this.plan.name}-${host}-${target}`,
+        '-o',
+        `lowerdir=/${target},upperdir=${o}/upper,workdir=${o}/work`,
+        `/${target}`,
+      ]);
+    }
+  }
+
+  /** Names the machine inside the sshd's own UTS namespace, once unshare has made it (never this machine's). */
+  private async nameOwnHost(host: string, pid: number): Promise<void> {
     // `ip netns exec` gives the process a mount namespace of its own before `unshare --mount --uts` runs, so a
     // different mount namespace alone does not mean unshare is done: wait until the UTS namespace differs too,
     // or `hostname` below would rename this machine.
@@ -688,22 +709,6 @@ export class Sandbox {
       throw new Error(
         `sshd for ${host} (pid ${pid}) did not get a UTS namespace of its own; not renaming the host`,
       );
-    }
-    for (const target of ['etc', 'opt', 'root']) {
-      const o = join(dir, 'overlay', target);
-      await must('nsenter', [
-        '-t',
-        String(pid),
-        '-m',
-        '--',
-        'mount',
-        '-t',
-        'overlay',
-        `labdeck-${this.plan.name}-${host}-${target}`,
-        '-o',
-        `lowerdir=/${target},upperdir=${o}/upper,workdir=${o}/work`,
-        `/${target}`,
-      ]);
     }
     await must('nsenter', ['-t', String(pid), '-u', '--', 'hostname', host]);
   }
@@ -876,7 +881,7 @@ export class Sandbox {
       case 'dead-pod': {
         const key = `pod/${t.deadPod.name}`;
         if (on) {
-          await killPid(state.pids[key]);
+          await this.killOurs(state.pids[key]);
         } else if (!isAlive(state.pids[key] ?? -1)) {
           state.pids[key] = await this.startKuard(t.deadPod);
         }
@@ -905,13 +910,13 @@ export class Sandbox {
         }
         // SIGHUP: sshd re-executes itself with the same pid (and mount namespace) and reloads its host keys.
         const pid = state.pids[t.hostkeyNode.name];
-        if (pid && isAlive(pid)) process.kill(pid, 'SIGHUP');
+        if (pid && isAlive(pid) && (await this.ownsPid(pid))) process.kill(pid, 'SIGHUP');
         await sleep(300);
         break;
       }
       case 'bastion-down':
         if (on) {
-          await killPid(state.pids['bastion']);
+          await this.killOurs(state.pids['bastion']);
         } else if (!isAlive(state.pids['bastion'] ?? -1)) {
           state.pids['bastion'] = await this.startSshd(
             'bastion',
@@ -1039,6 +1044,17 @@ export class Sandbox {
   }
 
   /** A recorded pid is only killed if it still lives in one of our namespaces (pids get reused). */
+  /** Whether a recorded pid is still one of ours (pids are reused): it must live in one of our namespaces. */
+  private async ownsPid(pid: number): Promise<boolean> {
+    const netns = (await listNetns()).filter((n) => this.isOurNetnsName(n));
+    return this.isOurProcess(pid, netns);
+  }
+
+  /** Stops a recorded process, unless its pid now belongs to something else. */
+  private async killOurs(pid: number | undefined): Promise<void> {
+    if (pid && isAlive(pid) && (await this.ownsPid(pid))) await killPid(pid);
+  }
+
   private isOurProcess(pid: number, netns: readonly string[]): boolean {
     const theirs = readLink(`/proc/${pid}/ns/net`);
     if (!theirs) return false;

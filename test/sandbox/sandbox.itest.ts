@@ -28,8 +28,15 @@ afterAll(async () => {
 });
 
 describe('labdeck sandbox (real sshd, netns, iptables, kubectl)', () => {
-  it("leaves this machine's own hostname alone (each node names itself in its own UTS namespace)", () => {
+  it("leaves this machine's own hostname alone: every machine, the bastion too, has its own UTS namespace", async () => {
     expect(hostname()).toBe(hostName);
+    expect((await ssh(h, 'bastion', 'hostname')).stdout.trim()).toBe('bastion');
+    // Even a session that renames its machine renames only the lab's.
+    expect((await ssh(h, 'bastion', 'hostname renamed-by-lab; hostname')).stdout.trim()).toBe(
+      'renamed-by-lab',
+    );
+    expect(hostname()).toBe(hostName);
+    await ssh(h, 'bastion', 'hostname bastion');
   });
 
   it('serves kubectl get pods -o wide on the master, through the bastion, like a real cluster prints it', async () => {
