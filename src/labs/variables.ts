@@ -53,11 +53,13 @@ export function formatPath(segments: readonly PathSegment[]): string {
     .map((seg, i) =>
       typeof seg === 'number'
         ? `[${seg}]`
-        : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(seg)
-          ? i
-            ? `.${seg}`
-            : seg
-          : `["${seg}"]`,
+        : seg === '*'
+          ? '[*]'
+          : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(seg)
+            ? i
+              ? `.${seg}`
+              : seg
+            : `["${seg}"]`,
     )
     .join('');
 }
