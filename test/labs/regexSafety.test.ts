@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateAssertion, parseAssertion, type Assertion } from '../../src/labs/assertions.js';
 import { parseLab } from '../../src/labs/loadLab.js';
 import {
+  analyzeRegex,
   boundedRegexTest,
   regexInputMax,
   RegexRefused,
@@ -102,6 +103,37 @@ describe('lab regular expressions are bounded', () => {
     });
     expect(r.ok).toBe(false);
     expect(r.message).toMatch(/regular expression "\(a\+\)\+\$" refused: the group at column 1/);
+  });
+
+  it('alternatives in a repeated group, and three or more unbounded quantifiers, run under a time limit', () => {
+    expect(analyzeRegex('(foo|bar)+').needsTimeLimit).toBe(true);
+    expect(analyzeRegex('((a|b)c)*').needsTimeLimit).toBe(true);
+    expect(analyzeRegex('.*a.*b.*c').needsTimeLimit).toBe(true);
+    expect(analyzeRegex('^kuard-').needsTimeLimit).toBe(false);
+    expect(analyzeRegex('a|b+').needsTimeLimit).toBe(false);
+    expect(analyzeRegex('^\\S+\\s+\\d$').needsTimeLimit).toBe(false);
+    // Counted, not analysed: three unbounded quantifiers go under the limit even when the classes are disjoint.
+    expect(analyzeRegex('^\\S+\\s+\\S+$').needsTimeLimit).toBe(true);
+    // They still answer normally when they are quick.
+    expect(boundedRegexTest('^(foo|bar)+$', 'foobarfoo')).toBe(true);
+    expect(boundedRegexTest('^(foo|bar)+$', 'foobaz')).toBe(false);
+    expect(boundedRegexTest('.*a.*b.*c', 'xaybzc')).toBe(true);
+  });
+
+  it('a repeated group with overlapping alternatives is stopped by the time limit and says why', () => {
+    // (a|a)*$ on 30 "a"s and a "!" would backtrack about 2^30 times; the vm interrupts it at the limit.
+    let err: unknown;
+    try {
+      boundedRegexTest('(a|a)*$', `${'a'.repeat(30)}!`, 50);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RegexRefused);
+    expect((err as Error).message).toMatch(
+      /^regular expression "\(a\|a\)\*\$" was stopped after 50 ms on a value of 31 characters; its alternatives/,
+    );
+    // The context is reusable after an interrupted match.
+    expect(boundedRegexTest('(x|y)+', 'xy')).toBe(true);
   });
 
   it('a value longer than the bound fails saying so; a shorter one is matched', () => {
