@@ -527,7 +527,11 @@ export class LabRunner {
     if (stopped !== undefined) message = stopped;
     for (const c of this.ordered(step.checks)) {
       const missing =
-        stopped !== undefined ? `skipped: the step was stopped (${stopped})` : missingFor(c, lost);
+        stopped !== undefined
+          ? `skipped: the step was stopped (${stopped})`
+          : this.deps.signal?.aborted
+            ? 'skipped: the run was cancelled'
+            : missingFor(c, lost);
       let r: CheckResult;
       if (missing) {
         r = {

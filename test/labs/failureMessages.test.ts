@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -129,5 +129,27 @@ describe('failure messages', () => {
     expect(out.endsWith('TAIL')).toBe(true);
     const huge = failureExcerpt(Array.from({ length: 5000 }, () => 'e'.repeat(1000)).join('\n'), '');
     expect(huge.length).toBeLessThanOrEqual(4 * 200 + 2 * 4 + 3 * 3);
+  });
+});
+
+describe('a cancelled run', () => {
+  it('says the command was cancelled and skips the checks instead of running them', async () => {
+    const lab = inlineLab(
+      '## S\n\n```sh {role=w}\nsleep 5\n```\n\n```yaml {checks}\n- id: after\n  run: {role: w, command: "touch after-cancel"}\n```\n',
+    );
+    const stop = new AbortController();
+    const runner = new LabRunner({
+      lab,
+      targets: (role) => [{ instance: role, target: new LocalTarget({ cwd: tmp }) }],
+      parse: parseOutput,
+      trusted: true,
+      signal: stop.signal,
+      observer: { step: () => setTimeout(() => stop.abort(), 100) },
+    });
+    const r = await runner.runStep('s');
+    runner.dispose();
+    expect(r.blocks[0]?.message).toMatch(/`sleep 5` was stopped: the run was cancelled$/);
+    expect(r.checks[0]).toMatchObject({ status: 'skipped', message: 'skipped: the run was cancelled' });
+    expect(existsSync(join(tmp, 'after-cancel'))).toBe(false);
   });
 });
