@@ -1,3 +1,4 @@
+import { boundedRegexTest, RegexRefused, unsafeRegexReason } from './regexSafety.js';
 import {
   findVariables,
   formatPath,
@@ -174,6 +175,8 @@ function checkRegex(op: Op, value: Literal): void {
       `"${String(value.value)}" is not a valid regular expression: ${(e as Error).message}`,
     );
   }
+  const unsafe = unsafeRegexReason(String(value.value));
+  if (unsafe) throw new SyntaxProblem(`regular expression "${String(value.value)}" refused: ${unsafe}`);
 }
 
 function pathOf(tok: Token | undefined, what: string): PathSegment[] {
@@ -417,13 +420,8 @@ function literalValue(l: Literal, ctx: AssertionContext, item?: unknown): string
 
 function compare(actual: unknown, op: Op, expected: string | number | boolean | null): boolean {
   if (op === '~' || op === '!~') {
-    let re: RegExp;
-    try {
-      re = new RegExp(String(expected));
-    } catch {
-      return false;
-    }
-    const hit = actual !== undefined && actual !== null && re.test(String(actual));
+    // Patterns from variables or fields are checked here too; a refusal fails the assertion saying why.
+    const hit = actual !== undefined && actual !== null && boundedRegexTest(String(expected), String(actual));
     return op === '~' ? hit : !hit;
   }
   const an =
@@ -590,7 +588,7 @@ export function evaluateAssertion(a: Assertion, ctx: AssertionContext): Assertio
       }
     }
   } catch (e) {
-    if (e instanceof UnresolvedVariableError)
+    if (e instanceof UnresolvedVariableError || e instanceof RegexRefused)
       return { ok: false, message: `${a.source}: ${e.message}`, evidence: [] };
     throw e;
   }

@@ -24,7 +24,8 @@ import {
   zodProblems,
 } from './schema.js';
 import { labParseKinds } from './parseOutput.js';
-import { findVariables, parsePath } from './variables.js';
+import { capturedPerInstance } from './dependencies.js';
+import { findVariables, formatPath, parsePath, type PathSegment } from './variables.js';
 
 export const labFileName = 'lab.md';
 /** Lab files are untrusted input: refuse absurd sizes before parsing. */
@@ -712,6 +713,65 @@ export function parseLab(text: string): LabLoad {
         }
       }
   }
+
+  // Paths into a capture kept per instance ({instance: value}) must go through [*] (or a collection assertion):
+  // its keys are the inventory's instance names, which the lab cannot know.
+  const shapes = new Map<string, { perInstance: boolean; what: string }[]>();
+  const noteShape = (name: string, perInstance: boolean, what: string): void => {
+    shapes.set(name, [...(shapes.get(name) ?? []), { perInstance, what }]);
+  };
+  for (const s of steps) {
+    for (const b of s.blocks)
+      if (b.parse)
+        noteShape(
+          b.as ?? b.id,
+          capturedPerInstance(roles, b),
+          `block ${b.index} (${b.id}) of step "${s.title}"`,
+        );
+    for (const c of s.checks)
+      if (c.run?.parse && !s.blocks.some((b) => b.id === c.id))
+        noteShape(c.run.as ?? c.id, capturedPerInstance(roles, c.run), `check "${c.id}"`);
+  }
+  const checkShape = (where: string, shown: string, segments: readonly PathSegment[], line: number): void => {
+    const root = segments[0];
+    const next = segments[1];
+    if (typeof root !== 'string' || next === undefined || next === '*') return;
+    const s = shapes.get(root);
+    if (!s || !s.every((x) => x.perInstance)) return;
+    const role = steps.flatMap((st) => st.blocks).find((b) => (b.as ?? b.id) === root)?.role;
+    warnings.push({
+      path: where,
+      message:
+        typeof next === 'number'
+          ? `${shown} cannot resolve: "${root}" is captured on every instance of ${role ? `"${role}"` : 'a many role'} (${s[0]?.what}), so it is a map of instance name → value, not a list`
+          : `${shown} resolves only if the inventory names an instance "${next}": "${root}" is captured on every instance of ${role ? `"${role}"` : 'a many role'} (${s[0]?.what}), so its keys are instance names`,
+      advice: `capture one value with on=first (or on=NAME), write ${formatPath([root, '*', ...segments.slice(1 + (typeof next === 'number' ? 1 : 0))])} for every instance, or use a collection assertion (every: ${root} have …)`,
+      line,
+    });
+  };
+  for (const s of steps)
+    for (const c of s.checks) {
+      const texts = [
+        ...(c.run ? [c.run.command] : []),
+        ...c.assert.map((a) => a.source),
+        ...(c.message ? [c.message] : []),
+      ];
+      for (const a of c.assert) {
+        const p = a.type === 'that' ? a.path : a.type === 'no-findings' ? undefined : a.coll;
+        if (p) checkShape(`step "${s.title}": check "${c.id}"`, `path ${formatPath(p)}`, p, c.line);
+      }
+      for (const t of texts)
+        for (const v of findVariables(t)) {
+          const p = parsePath(v.path);
+          if (p.ok) checkShape(`step "${s.title}": check "${c.id}"`, `variable ${v.raw}`, p.segments, c.line);
+        }
+    }
+  for (const s of steps)
+    for (const b of s.blocks)
+      for (const v of findVariables(b.command)) {
+        const p = parsePath(v.path);
+        if (p.ok) checkShape(`step "${s.title}": block ${b.index}`, `variable ${v.raw}`, p.segments, b.line);
+      }
 
   if (errors.length > 0 || !front) return { errors, warnings };
   const lab: Lab = {

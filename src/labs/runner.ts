@@ -1,5 +1,6 @@
 import type { ParseResult } from '../model/diagnostic.js';
 import { evaluateAssertion, type Finding } from './assertions.js';
+import { capturedPerInstance, missingFor } from './dependencies.js';
 import type { Block, Check, CheckRun, InstanceSelector, Lab, Step } from './model.js';
 import type { ProgressStatus, ProgressStore } from './progress.js';
 import { substitute, UnresolvedVariableError } from './variables.js';
@@ -41,7 +42,10 @@ export interface Capture {
   readonly check?: string;
   readonly role: string;
   readonly instance: string;
-  /** The role may have several instances (`many: true`): the capture is kept per instance. */
+  /**
+   * The command ran on every instance of a role with `many: true` (`on=all`): the capture is kept per instance.
+   * A command that runs on exactly one instance (`on=first`, `on=NAME`, or a single role) is stored directly.
+   */
   readonly perInstance: boolean;
   readonly command: string;
   readonly as?: string;
@@ -168,6 +172,12 @@ export interface StepOptions {
 
 class StepAbort extends Error {}
 
+/**
+ * The user declined a command of an untrusted lab (or there is no one to ask): the whole step stops, its checks
+ * are skipped, and nothing more is asked.
+ */
+class TrustStop extends StepAbort {}
+
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -182,10 +192,40 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function tail(text: string, lines = 3): string {
-  const l = text.trimEnd().split('\n');
-  const t = l.slice(-lines).join(' | ');
-  return t.length > 400 ? `…${t.slice(-400)}` : t;
+/** Longest line kept in a failure message, and how many lines at most. */
+const excerptLineMax = 200;
+const excerptLines = 4;
+const errorLike =
+  /\b(error|fatal|denied|refused|not found|no such|cannot|can't|unable|failed|invalid|timed? ?out)\b/i;
+
+function clip(line: string): string {
+  return line.length > excerptLineMax ? `${line.slice(0, excerptLineMax - 41)}…${line.slice(-40)}` : line;
+}
+
+/**
+ * The lines of a failed command's output worth putting in its failure message, bounded (at most
+ * `excerptLines` lines of at most `excerptLineMax` characters): from stderr, or stdout when stderr is empty,
+ * the first line (where most tools name the error: `Error from server (NotFound): …`), the first line that
+ * looks like an error, and the last two lines. Lines left out between them are shown as `…`.
+ */
+export function failureExcerpt(stderr: string, stdout: string): string {
+  const text = stderr.trim() ? stderr : stdout;
+  const lines = text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '');
+  if (lines.length === 0) return '';
+  const picks = new Set<number>([0]);
+  const err = lines.findIndex((l, i) => i > 0 && errorLike.test(l));
+  if (err > 0) picks.add(err);
+  for (let i = Math.max(0, lines.length - 2); i < lines.length; i++) picks.add(i);
+  const order = [...picks].sort((a, b) => a - b).slice(0, excerptLines);
+  const out: string[] = [];
+  order.forEach((i, k) => {
+    if (k > 0 && i > (order[k - 1] as number) + 1) out.push('…');
+    out.push(clip(lines[i] as string));
+  });
+  return out.join(' | ');
 }
 
 export class LabRunner {
@@ -264,7 +304,7 @@ export class LabRunner {
         const key = `${run.role}\0${instance}\0${command}`;
         if (!this.approved.has(key)) {
           if (!this.deps.confirm)
-            throw new StepAbort(
+            throw new TrustStop(
               `the lab is not trusted and there is no one to ask before running: ${command}`,
             );
           const yes = await this.deps.confirm({
@@ -275,7 +315,7 @@ export class LabRunner {
             where,
             command,
           });
-          if (!yes) throw new StepAbort(`you declined to run on ${where}: ${command}`);
+          if (!yes) throw new TrustStop(`you declined to run on ${where}: ${command}`);
           this.approved.add(key);
         }
       }
@@ -291,7 +331,7 @@ export class LabRunner {
           ...(checkId ? { check: checkId } : {}),
           role: run.role,
           instance,
-          perInstance: this.deps.lab.roles.find((r) => r.id === run.role)?.many ?? false,
+          perInstance: capturedPerInstance(this.deps.lab.roles, run),
           command,
           ...(run.as ? { as: run.as } : {}),
           parsed,
@@ -311,11 +351,18 @@ export class LabRunner {
         ...(parsed ? { parsed } : {}),
       });
       if (result.exitCode !== run.expectExit) {
+        // A replay answers a command it has no run of with exit code null: that is no timeout and no kill.
         const why =
-          result.exitCode === null
-            ? `was stopped before it finished${timeout.aborted ? ` (timeout ${Math.round(timeoutMs / 1000)}s)` : ''}`
-            : `exited ${result.exitCode} (expected ${run.expectExit})`;
-        const err = tail(result.stderr) || tail(result.stdout);
+          result.exitCode !== null
+            ? `exited ${result.exitCode} (expected ${run.expectExit})`
+            : timeout.aborted
+              ? `was stopped by its timeout (${Math.round(timeoutMs / 1000)}s)`
+              : this.deps.signal?.aborted
+                ? 'was stopped: the run was cancelled'
+                : target.recorded
+                  ? 'has no run in the recording'
+                  : 'was stopped before it finished';
+        const err = failureExcerpt(result.stderr, result.stdout);
         failures.push(`on ${where}: \`${command}\` ${why}${err ? `: ${err}` : ''}`);
       }
     }
@@ -434,50 +481,75 @@ export class LabRunner {
     return s;
   }
 
-  /** Runs any one step: its blocks in order, then its checks (non-linear: no step requires another to run). */
+  /**
+   * Runs any one step: its blocks in order, then its checks (non-linear: no step requires another to run).
+   * When a block fails, the step's later blocks do not run (a block may rely on what an earlier one did to the
+   * machine, which the runner cannot see), but every check still runs unless it reads something a failed or
+   * unrun block should have captured (see `missingFor`), or needs a check that did not pass.
+   */
   async runStep(stepId: string, opts: StepOptions = {}): Promise<StepResult> {
     const step = this.findStep(stepId);
     this.deps.observer?.step?.(step);
     const blocks: BlockResult[] = [];
     const checks: CheckResult[] = [];
     let message: string | undefined;
-    try {
-      for (const b of step.blocks) {
-        if (b.kind === 'check') continue;
-        const r = await this.runBlock(step, b, opts);
-        blocks.push(r);
-        if (r.status === 'failed') {
-          message = `block ${b.index} (${b.id}) failed ${r.message ?? ''}`.trim();
+    /** Blocks that failed or did not run, with why, for the checks' skip messages. */
+    const lost: { block: Block; why: string }[] = [];
+    let failed: Block | undefined;
+    let stopped: string | undefined;
+    for (const b of step.blocks) {
+      if (b.kind === 'check') continue;
+      if (failed) {
+        const after = `block ${failed.index} (${failed.id}) failed`;
+        blocks.push({ id: b.id, status: 'skipped', message: `not run: ${after} before it` });
+        lost.push({ block: b, why: `did not run (${after} before it)` });
+        continue;
+      }
+      let r: BlockResult;
+      try {
+        r = await this.runBlock(step, b, opts);
+      } catch (e) {
+        if (!(e instanceof StepAbort)) throw e;
+        r = { id: b.id, status: 'failed', message: e.message };
+        if (e instanceof TrustStop) {
+          blocks.push(r);
+          stopped = e.message;
           break;
         }
       }
-    } catch (e) {
-      if (!(e instanceof StepAbort)) throw e;
-      message = e.message;
-    }
-    if (message === undefined) {
-      for (const c of this.ordered(step.checks)) {
-        const r = await this.check(step, c);
-        checks.push(r);
-        this.deps.observer?.check?.(step, r);
-        await this.deps.progress?.setCheck(step.id, c.id, r.status, r.attempts, r.message);
+      blocks.push(r);
+      if (r.status === 'failed') {
+        failed = b;
+        message = `block ${b.index} (${b.id}) failed${r.message ? `: ${r.message}` : ''}`;
+        lost.push({ block: b, why: 'failed' });
       }
-    } else {
-      for (const c of step.checks) {
-        const r: CheckResult = {
+    }
+    if (stopped !== undefined) message = stopped;
+    for (const c of this.ordered(step.checks)) {
+      const missing =
+        stopped !== undefined
+          ? `skipped: the step was stopped (${stopped})`
+          : this.deps.signal?.aborted
+            ? 'skipped: the run was cancelled'
+            : missingFor(c, lost);
+      let r: CheckResult;
+      if (missing) {
+        r = {
           id: c.id,
           title: c.title,
           status: 'skipped',
           attempts: 0,
-          message: 'the step did not run through',
+          message: missing,
           evidence: [],
           ...(c.hint ? { hint: c.hint } : {}),
         };
-        checks.push(r);
         this.checkResults.set(c.id, 'skipped');
-        this.deps.observer?.check?.(step, r);
-        await this.deps.progress?.setCheck(step.id, c.id, 'skipped', 0, r.message);
+      } else {
+        r = await this.check(step, c);
       }
+      checks.push(r);
+      this.deps.observer?.check?.(step, r);
+      await this.deps.progress?.setCheck(step.id, c.id, r.status, r.attempts, r.message);
     }
     const status: RunStatus =
       message !== undefined || checks.some((c) => c.status !== 'done') ? 'failed' : 'done';

@@ -53,11 +53,13 @@ export function formatPath(segments: readonly PathSegment[]): string {
     .map((seg, i) =>
       typeof seg === 'number'
         ? `[${seg}]`
-        : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(seg)
-          ? i
-            ? `.${seg}`
-            : seg
-          : `["${seg}"]`,
+        : seg === '*'
+          ? '[*]'
+          : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(seg)
+            ? i
+              ? `.${seg}`
+              : seg
+            : `["${seg}"]`,
     )
     .join('');
 }
@@ -109,11 +111,20 @@ export function resolvePath(root: unknown, segments: readonly PathSegment[]): Re
     let next: unknown;
     if (seg === '*') {
       // Projection: the rest of the path on every item; `pods[*].ip` is the list of pod IPs.
-      if (!Array.isArray(cur))
-        return { ok: false, message: `${here} is not a list, so [*] does not apply (${available(cur)})` };
+      // On a map (e.g. a capture taken on every instance of a role), [*] projects over its values.
+      const all: unknown[] | undefined = Array.isArray(cur)
+        ? cur
+        : isRecord(cur)
+          ? Object.values(cur)
+          : undefined;
+      if (!all)
+        return {
+          ok: false,
+          message: `${here} is not a list or a map, so [*] does not apply (${available(cur)})`,
+        };
       const rest = segments.slice(i + 1);
       const values: unknown[] = [];
-      for (const item of cur) {
+      for (const item of all) {
         const r = resolvePath(item, rest);
         if (!r.ok) return { ok: false, message: `in ${here}[*]: ${r.message}` };
         if (Array.isArray(r.value) && rest.includes('*')) values.push(...(r.value as unknown[]));
@@ -122,7 +133,11 @@ export function resolvePath(root: unknown, segments: readonly PathSegment[]): Re
       return { ok: true, value: values };
     }
     if (typeof seg === 'number') {
-      if (!Array.isArray(cur)) return { ok: false, message: `${here} is not a list (${available(cur)})` };
+      if (!Array.isArray(cur))
+        return {
+          ok: false,
+          message: `${here} is not a list (${available(cur)})${isRecord(cur) ? `; use ${here}[*] for all its values` : ''}`,
+        };
       if (seg >= cur.length) return { ok: false, message: `${here} has ${cur.length} item(s), no [${seg}]` };
       next = cur[seg];
     } else if (Array.isArray(cur)) {

@@ -274,7 +274,7 @@ describe('runner rules', () => {
     const runner = new LabRunner({ lab, targets: localTargets(dir), parse: parseOutput, trusted: true });
     const early = await runner.runStep('use');
     expect(early.message).toBe(
-      '{{svc.spec.clusterIP}} cannot be resolved: the state has no "svc" (it is empty). Run the step that captures it first (or check its output).',
+      'block 1 (use-1) failed: {{svc.spec.clusterIP}} cannot be resolved: the state has no "svc" (it is empty). Run the step that captures it first (or check its output).',
     );
     expect(existsSync(join(dir, 'used'))).toBe(false);
     expect((await runner.runStep('get')).status).toBe('done');
