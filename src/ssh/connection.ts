@@ -530,7 +530,15 @@ export class SshConnectionFactory {
 
   /** The explicit "replace key" action after a `HostKeyChangedError`. */
   async replaceHostKey(err: HostKeyChangedError): Promise<void> {
-    await new KnownHostsStore(err.knownHostsFiles).replace(err.host, err.port, err.presented, err.known);
+    // The new line is hashed when the lines it replaces were (HashKnownHosts), so no host name appears in clear.
+    const hashed = err.known.some((e) => e.hosts.kind === 'hashed');
+    await new KnownHostsStore(err.knownHostsFiles).replace(
+      err.host,
+      err.port,
+      err.presented,
+      err.known,
+      hashed,
+    );
   }
 
   /**

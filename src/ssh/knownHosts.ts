@@ -209,8 +209,18 @@ export class KnownHostsStore {
   }
 
   /** Remembers a newly accepted key (appends one line to the first file). */
-  async add(host: string, port: number, key: HostKey, hashed = false): Promise<void> {
+  add(host: string, port: number, key: HostKey, hashed = false): Promise<void> {
     const file = this.files[0] as string;
+    return withFileLock(file, () => this.append(file, host, port, key, hashed));
+  }
+
+  private async append(
+    file: string,
+    host: string,
+    port: number,
+    key: HostKey,
+    hashed: boolean,
+  ): Promise<void> {
     const current = await readOrEmpty(file);
     const sep = current === '' || current.endsWith('\n') ? '' : '\n';
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
@@ -223,22 +233,46 @@ export class KnownHostsStore {
    * The explicit "replace key" action after a refusal: drops the lines that named the old key(s) for this
    * host (only those lines, in whichever file they are) and records the new key.
    */
-  async replace(host: string, port: number, newKey: HostKey, old: readonly KnownHostsEntry[]): Promise<void> {
+  async replace(
+    host: string,
+    port: number,
+    newKey: HostKey,
+    old: readonly KnownHostsEntry[],
+    hashed = false,
+  ): Promise<void> {
     const byFile = new Map<string, KnownHostsEntry[]>();
     for (const e of old) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
-    for (const [file, entries] of byFile) {
-      const text = await readOrEmpty(file);
-      const all = text.split('\n');
-      // Only the very lines the refusal showed: if the file moved on since, stop and let the user look again.
-      for (const e of entries)
-        if (all[e.line - 1]?.replace(/\r$/, '') !== e.text)
-          throw new Error(`${file}:${e.line} changed since the host key was refused; check the host again`);
-      const lines = new Set(entries.map((e) => e.line));
-      const kept = all.filter((_, i) => !lines.has(i + 1));
-      await writeFileAtomic(file, kept.join('\n'), { mode: 0o600 });
-    }
-    await this.add(host, port, newKey);
+    for (const [file, entries] of byFile) await withFileLock(file, () => this.dropLines(file, entries));
+    await this.add(host, port, newKey, hashed);
   }
+
+  private async dropLines(file: string, entries: readonly KnownHostsEntry[]): Promise<void> {
+    const all = (await readOrEmpty(file)).split('\n');
+    // Only the very lines the refusal showed: if the file moved on since, stop and let the user look again.
+    for (const e of entries)
+      if (all[e.line - 1]?.replace(/\r$/, '') !== e.text)
+        throw new Error(`${file}:${e.line} changed since the host key was refused; check the host again`);
+    const lines = new Set(entries.map((e) => e.line));
+    const kept = all.filter((_, i) => !lines.has(i + 1));
+    await writeFileAtomic(file, kept.join('\n'), { mode: 0o600 });
+  }
+}
+
+/**
+ * known_hosts edits are read-modify-write: two hops accepted at once (or a replace during an add) must not drop
+ * each other's line, so edits of one file run one after the other within this process.
+ */
+const fileLocks = new Map<string, Promise<unknown>>();
+
+function withFileLock<T>(file: string, edit: () => Promise<T>): Promise<T> {
+  const previous = fileLocks.get(file) ?? Promise.resolve();
+  const next = previous.then(edit, edit);
+  const settled = next.catch(() => {});
+  fileLocks.set(file, settled);
+  void settled.then(() => {
+    if (fileLocks.get(file) === settled) fileLocks.delete(file);
+  });
+  return next;
 }
 
 async function readOrEmpty(file: string): Promise<string> {

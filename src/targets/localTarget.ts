@@ -103,7 +103,8 @@ export class LocalTarget implements Target {
   dispose(): void {
     this.disposed = true;
     for (const child of this.running) {
-      if (child.pid !== undefined) {
+      // Only a group whose leader has not been reaped: after exit its id may already be someone else's.
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
         try {
           process.kill(-child.pid, 'SIGKILL');
         } catch {

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -150,3 +151,34 @@ describe('algorithms', () => {
     expect(kexAlgorithms.some((k) => k.includes('group-exchange'))).toBe(false);
   });
 });
+
+describe('known_hosts edits at the same moment', () => {
+  it('keeps every line when several keys are accepted at once (no lost read-modify-write)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'labdeck-kh-'));
+    try {
+      const file = join(dir, 'known_hosts');
+      const keys = Array.from({ length: 8 }, (): HostKey => {
+        const spki = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' });
+        // The SSH wire form of an ed25519 key: the type string, then the raw 32 bytes (SPKI's tail).
+        return {
+          type: 'ssh-ed25519',
+          blob: Buffer.concat([sshString('ssh-ed25519'), sshString(spki.subarray(-32))]),
+        };
+      });
+      const stores = [new KnownHostsStore([file]), new KnownHostsStore([file])];
+      await Promise.all(keys.map((k, i) => stores[i % 2]!.add(`node${i}`, 22, k)));
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines).toHaveLength(8);
+      expect(new Set(lines.map((l) => l.split(' ')[0]))).toEqual(new Set(keys.map((_, i) => `node${i}`)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function sshString(value: string | Buffer): Buffer {
+  const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+}
