@@ -65,8 +65,9 @@ zones.push({
 zones.push({
   target: './renderer',
   from: './src',
-  except: ['./api/contract.ts', './api/protocol.ts'],
-  message: 'The renderer imports only the types of src/api/contract.ts and src/api/protocol.ts.',
+  except: ['./api/contract.ts', './api/protocol.ts', './api/safety.ts'],
+  message:
+    'The renderer imports only src/api/contract.ts (types), src/api/protocol.ts and src/api/safety.ts.',
 });
 
 const nodeBuiltins = [

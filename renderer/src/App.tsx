@@ -3,7 +3,7 @@ import type { AppInfo, SnapshotView, TerminalBlock, TerminalInfo } from '../../s
 import type { ApiClient } from './api/client';
 import { TerminalView } from './terminal/TerminalView';
 import { LinkDialog } from './LinkDialog';
-import { isOpenableLink } from './terminal/safety';
+import { isOpenableLink } from '../../src/api/safety';
 import { ClusterPanel } from './panels/ClusterPanel';
 import { FindingsPanel } from './panels/FindingsPanel';
 import { CapturesPanel } from './panels/CapturesPanel';

@@ -29,4 +29,3 @@ export {
   parseAsciicast,
   AsciicastRecorder,
 } from './asciicast.js';
-export { sanitizePaste, isOpenableLink, OSC52_ALLOWED } from './safety.js';

@@ -8,7 +8,7 @@ import { WebglAddon } from '@xterm/addon-webgl';
 import { SerializeAddon } from '@xterm/addon-serialize';
 import '@xterm/xterm/css/xterm.css';
 import type { ApiClient } from '../api/client';
-import { isOpenableLink, sanitizePaste } from './safety';
+import { isOpenableLink, sanitizePaste } from '../../../src/api/safety';
 
 /** Renderer-side half of flow control: acknowledge parsed characters in batches (VS Code: 5,000). */
 const ackBatchChars = 5_000;

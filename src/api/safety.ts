@@ -1,6 +1,6 @@
 /* eslint-disable no-control-regex -- terminal escape sequences are made of control characters */
-// Safe-by-default helpers shared by the backend and the renderer. Pure and dependency-free so that the
-// renderer (which may import only src/api) can get them re-exported or mirrored through the API contract.
+// Safe-by-default rules for what crosses between a terminal and the rest of the desktop. Pure and
+// dependency-free: the renderer imports this file (lint allows it, as it allows contract.ts and protocol.ts).
 
 /**
  * Text about to be pasted into a terminal: ESC (and the 8-bit CSI 0x9B) removed so that a pasted text cannot
@@ -30,10 +30,3 @@ export function isOpenableLink(url: string): boolean {
   }
   return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '';
 }
-
-/**
- * OSC 52 lets a program read or set the system clipboard through the terminal. It is refused: the backend
- * strips OSC 52 from the output stream (ShellIntegrationParser), and the renderer must not load
- * @xterm/addon-clipboard (nor register an OSC 52 handler).
- */
-export const OSC52_ALLOWED = false;
