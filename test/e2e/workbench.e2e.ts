@@ -1,33 +1,26 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWebHost, waitFor, type RunningWebHost } from '../support/web-host-process.js';
-import { chromiumArgs } from '../support/chromium.js';
+import { waitFor, type RunningWebHost } from '../support/web-host-process.js';
+import { openWorkbench, type WorkbenchPage } from '../support/workbench-page.js';
 
 const shots = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 const fixtures = path.resolve(import.meta.dirname, '../fixtures');
 
 describe('workbench in Chromium through the web host', () => {
+  let workbench: WorkbenchPage | undefined;
   let host: RunningWebHost;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    host = await startWebHost();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: chromiumArgs,
-    });
-    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-    await page.goto(host.url);
-    await page.getByTestId('host-badge').waitFor();
+    workbench = await openWorkbench();
+    ({ host, page } = workbench);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
+    await workbench?.close();
   });
 
   /** Opens a terminal in the page and waits until its shell hooks report. */
