@@ -23,9 +23,7 @@ let tmp: string;
 
 beforeAll(async () => {
   net = await SshNet.create(2);
-  knownHosts = join(net.dir, 'known_hosts');
-  writeFileSync(knownHosts, net.knownHostsFor(['bastion', 'node']));
-  config = net.writeClientConfig(knownHosts);
+  ({ knownHosts, config } = net.writeClientFiles());
   tmp = mkdtempSync(join(tmpdir(), `labdeck-sshtarget-${process.pid}-`));
 });
 
