@@ -12,7 +12,7 @@ import type { SnapshotDiff } from '../../src/analyze/index.js';
 import { runCli } from '../support/cli.js';
 import { kubeProxyNat } from './support/kubeProxyRules.js';
 import { Netns } from './support/netns.js';
-import { genService, type WorldPod, type WorldService } from './support/world.js';
+import { genService, kuardClusterIP, kuardPods, type WorldPod } from './support/world.js';
 
 let ns: Netns;
 let dir: string;
@@ -25,19 +25,8 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const kuard: WorldService = {
-  name: 'kuard',
-  clusterIP: '10.96.100.10',
-  port: 80,
-  portName: '',
-  targetPort: 8080,
-};
-const four: WorldPod[] = [
-  { name: 'kuard-a', ip: '10.244.1.11', node: 'node-a' },
-  { name: 'kuard-b', ip: '10.244.1.12', node: 'node-a' },
-  { name: 'kuard-c', ip: '10.244.2.13', node: 'node-b' },
-  { name: 'kuard-d', ip: '10.244.2.14', node: 'node-b' },
-];
+const kuard = kuardClusterIP;
+const four = [...kuardPods];
 
 function kubectlYaml(pods: WorldPod[]): string {
   const items = [
