@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultOutDir, labDir, makeSeedRecording } from '../../scripts/make-seed-recording.js';
 import { runCli as run } from '../support/cli.js';
 import { loadRecording } from '../../src/targets/recording.js';
+import { TGIK_002_STEP_IDS } from '../support/tgik-002.js';
 
 const tmp = mkdtempSync(join(tmpdir(), `labdeck-seedrec-${process.pid}-`));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -78,20 +79,7 @@ describe('the seed-2019 recording of TGIK 002', () => {
     const res = JSON.parse(r.out) as JsonResult;
     expect(res.recorded).toBe(true);
     expect(res.environment).toBe('replay-seed-2019');
-    expect(res.steps.map((s) => s.id)).toEqual([
-      'pods',
-      'pod-to-pod',
-      'node-to-pod',
-      'cni',
-      'service-types',
-      'endpoints',
-      'cluster-ip',
-      'kube-proxy',
-      'chains',
-      'spread',
-      'node-port',
-      'load-balancer',
-    ]);
+    expect(res.steps.map((s) => s.id)).toEqual(TGIK_002_STEP_IDS);
     const checks = new Map(res.steps.flatMap((s) => s.checks.map((c) => [c.id, c])));
     const text = (id: string): string => {
       const c = checks.get(id);
