@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningWebHost } from '../support/web-host-process.js';
-import { openWorkbench, type WorkbenchPage } from '../support/workbench-page.js';
+import { openWorkbench, screenshotPath, type WorkbenchPage } from '../support/workbench-page.js';
 
-const shots = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 const docsShot = path.resolve(import.meta.dirname, '../../docs/screenshot.png');
 
 describe('the lab guide, played from a shipped recording (no cluster, no root)', () => {
@@ -14,7 +12,6 @@ describe('the lab guide, played from a shipped recording (no cluster, no root)',
   let page: Page;
 
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
     workbench = await openWorkbench({ waitForHost: false });
     ({ host, page } = workbench);
   });
@@ -63,7 +60,7 @@ describe('the lab guide, played from a shipped recording (no cluster, no root)',
     expect(await check.innerText()).toContain('192.168.236.133');
     await page.getByTestId('side-findings').click();
     await page.locator('[data-code="sep-stale"]').waitFor();
-    await page.screenshot({ path: path.join(shots, 'lab-guide.png') });
+    await page.screenshot({ path: screenshotPath('lab-guide.png') });
     // README's picture: `UPDATE_DOCS_SCREENSHOT=1 npm run test:e2e` retakes it.
     if (process.env.UPDATE_DOCS_SCREENSHOT) await page.screenshot({ path: docsShot });
   });

@@ -1,11 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, type RunningWebHost } from '../support/web-host-process.js';
-import { openWorkbench, type WorkbenchPage } from '../support/workbench-page.js';
+import { openWorkbench, screenshotPath, type WorkbenchPage } from '../support/workbench-page.js';
 
-const shots = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 const fixtures = path.resolve(import.meta.dirname, '../fixtures');
 
 describe('workbench in Chromium through the web host', () => {
@@ -14,7 +13,6 @@ describe('workbench in Chromium through the web host', () => {
   let page: Page;
 
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
     workbench = await openWorkbench();
     ({ host, page } = workbench);
   });
@@ -57,7 +55,7 @@ describe('workbench in Chromium through the web host', () => {
     expect(block.exitCode).toBe(3);
     await page.getByTestId('side-commands').click();
     await page.getByTestId('block').first().waitFor();
-    await page.screenshot({ path: path.join(shots, 'terminal-blocks.png') });
+    await page.screenshot({ path: screenshotPath('terminal-blocks.png') });
   });
 
   it("turns the seed's captures into the service data path and its findings", async () => {
@@ -93,7 +91,7 @@ describe('workbench in Chromium through the web host', () => {
     await chains.waitFor();
     expect(await chains.locator('tbody tr').count()).toBe(10);
     expect(await chains.locator('td.share').allInnerTexts()).toEqual(Array(10).fill('10.0 %'));
-    await page.screenshot({ path: path.join(shots, 'workbench.png') });
+    await page.screenshot({ path: screenshotPath('workbench.png') });
   });
 
   it('ignores a shell-integration mark printed without the session nonce', async () => {
@@ -172,7 +170,7 @@ describe('workbench in Chromium through the web host', () => {
       return blocks.find((b) => b.command === 'echo prompt-is-back');
     }, 'a command after Ctrl-C');
     expect(after.output).toBe('prompt-is-back');
-    await page.screenshot({ path: path.join(shots, 'after-flood.png') });
+    await page.screenshot({ path: screenshotPath('after-flood.png') });
     console.log(`e2e flood: renderer peak heap ${(peakHeap / 1048576).toFixed(1)} MB`);
   });
 });

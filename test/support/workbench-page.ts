@@ -3,6 +3,8 @@
  * (chromium.ts) showing it in one 1600×900 page. `close()` closes the browser, then stops the host; it is safe to
  * call from `afterAll` even when start-up failed half way (nothing is left running then either).
  */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumArgs } from './chromium.js';
 import { startWebHost, type RunningWebHost } from './web-host-process.js';
@@ -36,4 +38,12 @@ export async function openWorkbench(opts: OpenWorkbenchOptions = {}): Promise<Wo
     await close();
     throw err;
   }
+}
+
+const screenshots = path.resolve(import.meta.dirname, '../../test-results/screenshots');
+
+/** Where an e2e test saves screenshot `name` (test-results/screenshots/, created when first asked). */
+export function screenshotPath(name: string): string {
+  mkdirSync(screenshots, { recursive: true });
+  return path.join(screenshots, name);
 }
