@@ -4,7 +4,7 @@
  */
 import type { Addresses, InterfaceAddress, NetInterface, Route, Routes } from '../model/addresses.js';
 import type { ParseResult } from '../model/diagnostic.js';
-import { Diagnostics, field, int, neutraliseDeep, splitLines, stripAnsi } from './text.js';
+import { Diagnostics, contentLines, field, int, neutraliseDeep } from './text.js';
 
 export type IpAddrResult = ParseResult<'ip-addr', Addresses>;
 export type IfconfigResult = ParseResult<'ifconfig', Addresses>;
@@ -14,14 +14,36 @@ function iface(name: string): NetInterface {
   return { name, index: null, flags: [], mtu: null, state: null, mac: null, addresses: [] };
 }
 
+function address(
+  family: InterfaceAddress['family'],
+  addr: string,
+  prefixLength: number | null,
+  broadcast: string | null = null,
+  scope: string | null = null,
+): InterfaceAddress {
+  return { family, address: addr, prefixLength, broadcast, scope };
+}
+
+/** An info that a detail line was left unread, quoting its start. */
+function notRead(diags: Diagnostics, code: string, n: number, s: string): void {
+  diags.info(code, n, 1, `line not read: "${field(s, diags, n, 1).slice(0, 60)}"`);
+}
+
+function interfaces<K extends 'ip-addr' | 'ifconfig'>(
+  kind: K,
+  out: NetInterface[],
+  diags: Diagnostics,
+): ParseResult<K, Addresses> {
+  return { kind, value: neutraliseDeep({ interfaces: out }, diags), diagnostics: diags.done() };
+}
+
 /** `ip addr` and `ip -br addr` (told apart line by line). */
 export function parseIpAddr(text: string): IpAddrResult {
   const diags = new Diagnostics();
   const out: NetInterface[] = [];
   let cur: NetInterface | null = null;
-  for (const l of splitLines(text)) {
-    const t = stripAnsi(l.text);
-    if (t.trim() === '') continue;
+  for (const l of contentLines(text)) {
+    const t = l.text;
     const head = /^(\d+): ([^:\s]+): <([^>]*)>(.*)$/.exec(t);
     if (head) {
       const [name, link] = head[2]!.split('@');
@@ -97,29 +119,18 @@ export function parseIpAddr(text: string): IpAddrResult {
     ) {
       // lifetimes, alternative names and -details lines: nothing we model
     } else {
-      diags.info(
-        'ip-addr-unknown-detail',
-        l.n,
-        1,
-        `line not read: "${field(s, diags, l.n, 1).slice(0, 60)}"`,
-      );
+      notRead(diags, 'ip-addr-unknown-detail', l.n, s);
     }
   }
   if (out.length === 0)
     diags.error('ip-addr-empty', 1, 1, 'no interface found (expected "N: NAME: <FLAGS> …")');
-  return { kind: 'ip-addr', value: neutraliseDeep({ interfaces: out }, diags), diagnostics: diags.done() };
+  return interfaces('ip-addr', out, diags);
 }
 
 function cidr(s: string): InterfaceAddress | null {
   const m = /^([0-9a-fA-F:.]+)(?:\/(\d{1,3}))?$/.exec(s);
   if (!m || !(m[1]!.includes('.') || m[1]!.includes(':'))) return null;
-  return {
-    family: m[1]!.includes(':') ? 'inet6' : 'inet',
-    address: m[1]!,
-    prefixLength: m[2] === undefined ? null : Number(m[2]),
-    broadcast: null,
-    scope: null,
-  };
+  return address(m[1]!.includes(':') ? 'inet6' : 'inet', m[1]!, m[2] === undefined ? null : Number(m[2]));
 }
 
 function maskBits(mask: string): number | null {
@@ -142,9 +153,8 @@ export function parseIfconfig(text: string): IfconfigResult {
   const diags = new Diagnostics();
   const out: NetInterface[] = [];
   let cur: NetInterface | null = null;
-  for (const l of splitLines(text)) {
-    const t = stripAnsi(l.text);
-    if (t.trim() === '') continue;
+  for (const l of contentLines(text)) {
+    const t = l.text;
     if (!/^\s/.test(t)) {
       const nt = /^([^\s:]+(?::\d+)?): flags=\d+<([^>]*)>\s+mtu (\d+)/.exec(t);
       const bb = /^(\S+)\s+Link encap:(.*?)(?:\s+HWaddr (\S+))?\s*$/.exec(t);
@@ -168,37 +178,15 @@ export function parseIfconfig(text: string): IfconfigResult {
     let m: RegExpExecArray | null;
     if ((m = /^inet addr:(\S+)(?:\s+P-t-P:(\S+))?(?:\s+Bcast:(\S+))?\s+Mask:(\S+)/.exec(s))) {
       cur.addresses.push({
-        family: 'inet',
-        address: m[1]!,
-        prefixLength: maskBits(m[4]!),
-        broadcast: m[3] ?? null,
-        scope: null,
+        ...address('inet', m[1]!, maskBits(m[4]!), m[3] ?? null),
         ...(m[2] ? { peer: m[2] } : {}),
       });
     } else if ((m = /^inet6 addr: ?(\S+?)\/(\d+) Scope:(\S+)/.exec(s))) {
-      cur.addresses.push({
-        family: 'inet6',
-        address: m[1]!,
-        prefixLength: Number(m[2]),
-        broadcast: null,
-        scope: m[3]!.toLowerCase(),
-      });
+      cur.addresses.push(address('inet6', m[1]!, Number(m[2]), null, m[3]!.toLowerCase()));
     } else if ((m = /^inet (\S+)\s+netmask (\S+)(?:\s+broadcast (\S+))?(?:\s+destination (\S+))?/.exec(s))) {
-      cur.addresses.push({
-        family: 'inet',
-        address: m[1]!,
-        prefixLength: maskBits(m[2]!),
-        broadcast: m[3] ?? null,
-        scope: null,
-      });
+      cur.addresses.push(address('inet', m[1]!, maskBits(m[2]!), m[3] ?? null));
     } else if ((m = /^inet6 (\S+)\s+prefixlen (\d+)(?:\s+scopeid \S+<(\w+)>)?/.exec(s))) {
-      cur.addresses.push({
-        family: 'inet6',
-        address: m[1]!,
-        prefixLength: Number(m[2]),
-        broadcast: null,
-        scope: m[3] ?? null,
-      });
+      cur.addresses.push(address('inet6', m[1]!, Number(m[2]), null, m[3] ?? null));
     } else if ((m = /^ether (\S+)/.exec(s))) {
       cur.mac = m[1]!.toLowerCase();
     } else if (/^[A-Z ]+ MTU:\d+/.test(s)) {
@@ -220,16 +208,11 @@ export function parseIfconfig(text: string): IfconfigResult {
     } else if (/^(RX errors|TX errors|collisions|loop|Interrupt|device)/.test(s)) {
       // error counters: not modelled
     } else {
-      diags.info(
-        'ifconfig-unknown-detail',
-        l.n,
-        1,
-        `line not read: "${field(s, diags, l.n, 1).slice(0, 60)}"`,
-      );
+      notRead(diags, 'ifconfig-unknown-detail', l.n, s);
     }
   }
   if (out.length === 0) diags.error('ifconfig-empty', 1, 1, 'no interface found');
-  return { kind: 'ifconfig', value: neutraliseDeep({ interfaces: out }, diags), diagnostics: diags.done() };
+  return interfaces('ifconfig', out, diags);
 }
 
 const ROUTE_TYPES = new Set([
@@ -249,9 +232,8 @@ const ROUTE_TYPES = new Set([
 export function parseIpRoute(text: string): IpRouteResult {
   const diags = new Diagnostics();
   const routes: Route[] = [];
-  for (const l of splitLines(text)) {
-    const t = stripAnsi(l.text);
-    if (t.trim() === '') continue;
+  for (const l of contentLines(text)) {
+    const t = l.text;
     if (/^\s/.test(t)) {
       // multipath `nexthop via … dev …` lines belong to the route above
       const last = routes[routes.length - 1];

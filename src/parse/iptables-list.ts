@@ -7,7 +7,7 @@
  */
 import type { ParseResult } from '../model/diagnostic.js';
 import type { IptablesChain, IptablesRule, IptablesRuleset, NegatableField } from '../model/iptables.js';
-import { Diagnostics, field, neutraliseDeep, splitLines, stripAnsi, words } from './text.js';
+import { Diagnostics, contentLines, field, neutraliseDeep, words } from './text.js';
 
 export interface IptablesListOptions {
   /** `-t nat`; default `filter`. */
@@ -43,9 +43,8 @@ export function parseIptablesList(text: string, opts: IptablesListOptions = {}):
   let chain: IptablesChain | null = null;
   let cols: string[] | null = null;
   let sawChain = false;
-  for (const l of splitLines(text)) {
-    const t = stripAnsi(l.text);
-    if (t.trim() === '') continue;
+  for (const l of contentLines(text)) {
+    const t = l.text;
     if (t.startsWith('Chain ')) {
       const m = CHAIN.exec(t);
       if (!m) {

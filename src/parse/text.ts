@@ -72,6 +72,16 @@ export function splitLines(text: string): Line[] {
   return out;
 }
 
+/** The lines with text on them, ANSI colours stripped (for formats where a blank line says nothing). */
+export function contentLines(text: string): Line[] {
+  const out: Line[] = [];
+  for (const l of splitLines(text)) {
+    const t = stripAnsi(l.text);
+    if (t.trim() !== '') out.push({ n: l.n, text: t });
+  }
+  return out;
+}
+
 // C0 controls but tab, DEL, C1 controls, and bidi/invisible format characters that could reorder or hide text:
 // U+061C, U+200B–U+200F, U+202A–U+202E, U+2066–U+2069, U+FEFF. See Trojan Source (CVE-2021-42574).
 const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;

@@ -17,6 +17,8 @@ export type ServiceProtocol = 'TCP' | 'UDP' | 'SCTP';
 export interface EndpointSpec {
   readonly ip: string;
   readonly port: number;
+  /** The endpoint runs on the node the rules are for (what `externalTrafficPolicy: Local` sends to). */
+  readonly local?: boolean;
 }
 
 /** One port of one Service (kube-proxy works per ServicePortName). */
@@ -32,6 +34,15 @@ export interface ServicePortSpec {
   readonly nodePort?: number;
   /** Ready endpoints, in any order (kube-proxy sorts them, see `sortEndpoints`). */
   readonly endpoints: readonly EndpointSpec[];
+  /** `status.loadBalancer.ingress[].ip`: each gets a "loadbalancer IP" rule in KUBE-SERVICES → KUBE-EXT-*. */
+  readonly loadBalancerIPs?: readonly string[];
+  /**
+   * `externalTrafficPolicy: Local`: KUBE-EXT-* sends pod and node-local traffic to KUBE-SVC-*, the rest to
+   * KUBE-SVL-* over the endpoints marked `local` (proxier.go "pod traffic for … external destinations").
+   */
+  readonly externalTrafficPolicyLocal?: boolean;
+  /** `sessionAffinity: ClientIP` with this timeout: `-m recent` rules ahead of the random ones, `--set` in each SEP. */
+  readonly affinitySeconds?: number;
 }
 
 export interface KubeProxyRulesOptions {
@@ -55,9 +66,14 @@ export interface KubeProxyRulesOptions {
   readonly conntrackTCPLiberal?: boolean;
   /**
    * Override the `--probability` text of the i-th (0-based) of n rules in one service chain. For faults
-   * (a skewed chain). Default: kube-proxy's own `%0.10f` of 1/(n-i).
+   * (a skewed chain). Default: kube-proxy's own `%0.10f` of 1/(n-i). `null` leaves the statistic match out.
    */
-  readonly probability?: (svc: ServicePortSpec, index: number, n: number) => string;
+  readonly probability?: (svc: ServicePortSpec, index: number, n: number) => string | null;
+  /**
+   * Force kube-proxy's "large cluster mode" (no per-endpoint comments) on or off. Default: on above
+   * LARGE_CLUSTER_ENDPOINTS_THRESHOLD endpoints in total, as kube-proxy decides it.
+   */
+  readonly largeClusterMode?: boolean;
 }
 
 /** Above this many endpoints in total kube-proxy runs in "large cluster mode" and drops per-endpoint comments. */
@@ -175,7 +191,7 @@ export function kubeProxySyncParts(
   const mark = opts.masqueradeMark ?? '0x4000';
   const markMask = `${mark}/${mark}`;
   const totalEndpoints = services.reduce((n, s) => n + s.endpoints.length, 0);
-  const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+  const largeClusterMode = opts.largeClusterMode ?? totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
 
   const filterChains: string[] = [];
   const filterRules: string[] = [];
@@ -215,16 +231,26 @@ export function kubeProxySyncParts(
     const base = hashPrefix16(name + proto);
     const svcChain = `KUBE-SVC-${base}`;
     const extChain = `KUBE-EXT-${base}`;
+    const localChain = `KUBE-SVL-${base}`;
     const endpoints = sortEndpoints(svc.endpoints);
     const hasEndpoints = endpoints.length > 0;
     const nodePort = svc.nodePort ?? 0;
-    const usesExternal = hasEndpoints && nodePort !== 0;
+    const loadBalancerIPs = svc.loadBalancerIPs ?? [];
+    const usesExternal = hasEndpoints && (nodePort !== 0 || loadBalancerIPs.length > 0);
+    const usesLocal = usesExternal && svc.externalTrafficPolicyLocal === true;
+    const affinity = svc.affinitySeconds;
     const nameComment = comment(name);
     const clusterIPMatch = `-m comment --comment "${name} cluster IP" -m ${proto} -p ${proto} -d ${svc.clusterIP} --dport ${svc.port}`;
 
     // Capture the clusterIP.
     if (hasEndpoints) {
       natRules.push(`-A KUBE-SERVICES ${clusterIPMatch} -j ${svcChain}`);
+      // Capture load-balancer ingress.
+      for (const ip of loadBalancerIPs) {
+        natRules.push(
+          `-A KUBE-SERVICES -m comment --comment "${name} loadbalancer IP" -m ${proto} -p ${proto} -d ${ip} --dport ${svc.port} -j ${extChain}`,
+        );
+      }
     } else {
       filterRules.push(
         `-A KUBE-SERVICES -m comment --comment "${name} has no endpoints" -m ${proto} -p ${proto} -d ${svc.clusterIP} --dport ${svc.port} -j REJECT`,
@@ -253,8 +279,20 @@ export function kubeProxySyncParts(
       natRules.push(`-A ${svcChain} ${clusterIPMatch} ! -s ${opts.clusterCIDR} -j KUBE-MARK-MASQ`);
     }
 
-    // External traffic handling (externalTrafficPolicy: Cluster).
-    if (usesExternal) {
+    // External traffic handling.
+    if (usesLocal) {
+      natChains.push(`:${extChain} - [0:0]`);
+      if (opts.clusterCIDR) {
+        natRules.push(
+          `-A ${extChain} -m comment --comment "pod traffic for ${name} external destinations" -s ${opts.clusterCIDR} -j ${svcChain}`,
+        );
+      }
+      natRules.push(
+        `-A ${extChain} -m comment --comment "masquerade LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
+        `-A ${extChain} -m comment --comment "route LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j ${svcChain}`,
+        `-A ${extChain} -j ${localChain}`,
+      );
+    } else if (usesExternal) {
       natChains.push(`:${extChain} - [0:0]`);
       natRules.push(
         `-A ${extChain} -m comment --comment "masquerade traffic for ${name} external destinations" -j KUBE-MARK-MASQ`,
@@ -266,15 +304,35 @@ export function kubeProxySyncParts(
     natChains.push(`:${svcChain} - [0:0]`);
     const n = endpoints.length;
     const sepChains = endpoints.map((ep) => `KUBE-SEP-${hashPrefix16(name + proto + endpointString(ep))}`);
+    const epComment = (ep: EndpointSpec): string =>
+      largeClusterMode ? '' : ` -m comment --comment "${name} -> ${endpointString(ep)}"`;
+    if (affinity !== undefined) {
+      for (let i = 0; i < n; i++) {
+        const sep = sepChains[i]!;
+        natRules.push(
+          `-A ${svcChain}${epComment(endpoints[i]!)} -m recent --name ${sep} --rcheck --seconds ${affinity} --reap -j ${sep}`,
+        );
+      }
+    }
     for (let i = 0; i < n; i++) {
-      const ep = endpoints[i]!;
-      let line = `-A ${svcChain}`;
-      if (!largeClusterMode) line += ` -m comment --comment "${name} -> ${endpointString(ep)}"`;
+      let line = `-A ${svcChain}${epComment(endpoints[i]!)}`;
       if (i < n - 1) {
         const p = opts.probability ? opts.probability(svc, i, n) : probabilityString(n - i);
-        line += ` -m statistic --mode random --probability ${p}`;
+        if (p !== null) line += ` -m statistic --mode random --probability ${p}`;
       }
       natRules.push(`${line} -j ${sepChains[i]}`);
+    }
+
+    // Local policy chain → the endpoints on this node.
+    if (usesLocal) {
+      natChains.push(`:${localChain} - [0:0]`);
+      const local = endpoints.flatMap((ep, i) => (ep.local ? [{ ep, sep: sepChains[i]! }] : []));
+      for (let i = 0; i < local.length; i++) {
+        const { ep, sep } = local[i]!;
+        const left = local.length - i;
+        const stat = left > 1 ? ` -m statistic --mode random --probability ${probabilityString(left)}` : '';
+        natRules.push(`-A ${localChain}${epComment(ep)}${stat} -j ${sep}`);
+      }
     }
 
     // Per-endpoint chains.
@@ -284,7 +342,10 @@ export function kubeProxySyncParts(
       natChains.push(`:${sep} - [0:0]`);
       const head = largeClusterMode ? `-A ${sep}` : `-A ${sep} -m comment --comment ${nameComment}`;
       natRules.push(`${head} -s ${ep.ip} -j KUBE-MARK-MASQ`);
-      natRules.push(`${head} -m ${proto} -p ${proto} -j DNAT --to-destination ${endpointString(ep)}`);
+      const recent = affinity === undefined ? '' : ` -m recent --name ${sep} --set`;
+      natRules.push(
+        `${head}${recent} -m ${proto} -p ${proto} -j DNAT --to-destination ${endpointString(ep)}`,
+      );
     }
   }
 

@@ -1,5 +1,6 @@
 import type { AsciicastEventCode, ParsedAsciicast } from './asciicast.js';
 import { escapeMarkValue } from './shellIntegrationParser.js';
+import { Emitter } from './emitter.js';
 import type { TerminalBackend } from './terminalSession.js';
 import type { Disposable, TerminalExit } from './types.js';
 
@@ -20,8 +21,8 @@ export interface ReplayOptions {
 export class ReplayBackend implements TerminalBackend {
   readonly pid = null;
   private readonly events: ReadonlyArray<readonly [number, AsciicastEventCode, string]>;
-  private dataListeners: Array<(d: string) => void> = [];
-  private exitListeners: Array<(e: TerminalExit) => void> = [];
+  private readonly dataEmitter = new Emitter<string>();
+  private readonly exitEmitter = new Emitter<TerminalExit>();
   private index = 0;
   private paused = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -48,13 +49,11 @@ export class ReplayBackend implements TerminalBackend {
   }
 
   onData(listener: (data: string) => void): Disposable {
-    this.dataListeners.push(listener);
-    return { dispose: () => (this.dataListeners = this.dataListeners.filter((l) => l !== listener)) };
+    return this.dataEmitter.event(listener);
   }
 
   onExit(listener: (exit: TerminalExit) => void): Disposable {
-    this.exitListeners.push(listener);
-    return { dispose: () => (this.exitListeners = this.exitListeners.filter((l) => l !== listener)) };
+    return this.exitEmitter.event(listener);
   }
 
   write(): void {}
@@ -110,7 +109,7 @@ export class ReplayBackend implements TerminalBackend {
       this.index++;
       this.clock = ev[0];
       const data = this.render(ev[1], ev[2]);
-      if (data) for (const l of this.dataListeners) l(data);
+      if (data) this.dataEmitter.fire(data);
     }
     this.schedule();
   }
@@ -132,6 +131,6 @@ export class ReplayBackend implements TerminalBackend {
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    for (const l of this.exitListeners) l({ exitCode: 0, signal: null });
+    this.exitEmitter.fire({ exitCode: 0, signal: null });
   }
 }

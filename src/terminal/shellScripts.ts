@@ -2,13 +2,9 @@
 // Placeholders: __NONCE__; bash also __USER_RC__ (the user's startup files); zsh also __ZDOTDIR_TMP__ and
 // __RESTORE_ZDOTDIR__. Filled in by shellIntegration.ts.
 
-export const BASH_INIT_TEMPLATE = `# LabDeck shell integration for bash >= 4.4 (docs/terminal.md). Arrives through a pipe; leaves no files.
-builtin unset LABDECK_SHELL_INIT
-__labdeck_fd=\${BASH_SOURCE[0]##*/}
-__USER_RC__
-__labdeck_k='k=__NONCE__'
-__labdeck_esc() {
-  local s=$1
+// `__labdeck_esc` in both shells: one escaping for the OSC 633 E/P payloads that shellIntegrationParser.ts decodes
+// (backslash, `;` and control characters as \xNN), so the function bodies are this one text.
+const ESCAPE_BODY = `  local s=$1
   s=\${s//\\\\/\\\\\\\\}
   s=\${s//;/\\\\x3b}
   s=\${s//$'\\n'/\\\\x0a}
@@ -16,7 +12,15 @@ __labdeck_esc() {
   s=\${s//$'\\a'/\\\\x07}
   s=\${s//$'\\e'/\\\\x1b}
   s=\${s//$'\\x18'/\\\\x18}
-  s=\${s//$'\\x1a'/\\\\x1a}
+  s=\${s//$'\\x1a'/\\\\x1a}`;
+
+export const BASH_INIT_TEMPLATE = `# LabDeck shell integration for bash >= 4.4 (docs/terminal.md). Arrives through a pipe; leaves no files.
+builtin unset LABDECK_SHELL_INIT
+__labdeck_fd=\${BASH_SOURCE[0]##*/}
+__USER_RC__
+__labdeck_k='k=__NONCE__'
+__labdeck_esc() {
+${ESCAPE_BODY}
   __labdeck_r=$s
 }
 __labdeck_prompt_start() { __labdeck_st=$?; }
@@ -55,15 +59,7 @@ if [[ -r \${ZDOTDIR:-$HOME}/.zshenv ]]; then builtin source \${ZDOTDIR:-$HOME}/.
 if [[ -o interactive ]]; then
   typeset -g __labdeck_k='k=__NONCE__'
   __labdeck_esc() {
-    local s=$1
-    s=\${s//\\\\/\\\\\\\\}
-    s=\${s//;/\\\\x3b}
-    s=\${s//$'\\n'/\\\\x0a}
-    s=\${s//$'\\r'/\\\\x0d}
-    s=\${s//$'\\a'/\\\\x07}
-    s=\${s//$'\\e'/\\\\x1b}
-    s=\${s//$'\\x18'/\\\\x18}
-    s=\${s//$'\\x1a'/\\\\x1a}
+${ESCAPE_BODY.replace(/^/gm, '  ')}
     typeset -g __labdeck_r=$s
   }
   __labdeck_status() { typeset -g __labdeck_st=$?; }

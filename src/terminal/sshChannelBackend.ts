@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
+import { Emitter } from './emitter.js';
 import type { TerminalBackend } from './terminalSession.js';
 import type { Disposable, TerminalExit } from './types.js';
 
@@ -30,8 +31,8 @@ export interface SshShellChannel {
 export class SshChannelBackend implements TerminalBackend {
   readonly pid = null;
   private readonly decoder = new StringDecoder('utf8');
-  private dataListeners: Array<(d: string) => void> = [];
-  private exitListeners: Array<(e: TerminalExit) => void> = [];
+  private readonly dataEmitter = new Emitter<string>();
+  private readonly exitEmitter = new Emitter<TerminalExit>();
   private exitInfo: TerminalExit = { exitCode: null, signal: null };
   private closed = false;
 
@@ -49,7 +50,7 @@ export class SshChannelBackend implements TerminalBackend {
       this.closed = true;
       const rest = this.decoder.end();
       if (rest) this.emitData(rest);
-      for (const l of this.exitListeners) l(this.exitInfo);
+      this.exitEmitter.fire(this.exitInfo);
     });
   }
 
@@ -58,13 +59,11 @@ export class SshChannelBackend implements TerminalBackend {
   }
 
   onData(listener: (data: string) => void): Disposable {
-    this.dataListeners.push(listener);
-    return { dispose: () => (this.dataListeners = this.dataListeners.filter((l) => l !== listener)) };
+    return this.dataEmitter.event(listener);
   }
 
   onExit(listener: (exit: TerminalExit) => void): Disposable {
-    this.exitListeners.push(listener);
-    return { dispose: () => (this.exitListeners = this.exitListeners.filter((l) => l !== listener)) };
+    return this.exitEmitter.event(listener);
   }
 
   write(data: string): void {
@@ -95,7 +94,7 @@ export class SshChannelBackend implements TerminalBackend {
   }
 
   private emitData(data: string): void {
-    if (data) for (const l of this.dataListeners) l(data);
+    if (data) this.dataEmitter.fire(data);
   }
 }
 

@@ -13,12 +13,13 @@ import {
   captured,
   endpoints,
   genService,
+  kuardClusterIP,
+  kuardPods,
   node,
   pod,
   service,
   snapshotOf,
   type WorldPod,
-  type WorldService,
 } from './support/world.js';
 
 describe('chiSquareTest', () => {
@@ -88,19 +89,9 @@ describe('readRule', () => {
   });
 });
 
-const three: WorldPod[] = [
-  { name: 'kuard-a', ip: '10.244.1.11', node: 'node-a' },
-  { name: 'kuard-b', ip: '10.244.1.12', node: 'node-a' },
-  { name: 'kuard-c', ip: '10.244.2.13', node: 'node-b' },
-];
-const four: WorldPod[] = [...three, { name: 'kuard-d', ip: '10.244.2.14', node: 'node-b' }];
-const kuard: WorldService = {
-  name: 'kuard',
-  clusterIP: '10.96.100.10',
-  port: 80,
-  portName: '',
-  targetPort: 8080,
-};
+const three = kuardPods.slice(0, 3);
+const four = [...kuardPods];
+const kuard = kuardClusterIP;
 
 function world(ps: WorldPod[]) {
   return snapshotOf({

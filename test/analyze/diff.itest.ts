@@ -6,13 +6,13 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { SnapshotDiff } from '../../src/analyze/index.js';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../support/cli.js';
 import { kubeProxyNat } from './support/kubeProxyRules.js';
 import { Netns } from './support/netns.js';
-import { genService, type WorldPod, type WorldService } from './support/world.js';
+import { genService, kuardClusterIP, kuardPods, type WorldPod } from './support/world.js';
 
 let ns: Netns;
 let dir: string;
@@ -25,19 +25,8 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const kuard: WorldService = {
-  name: 'kuard',
-  clusterIP: '10.96.100.10',
-  port: 80,
-  portName: '',
-  targetPort: 8080,
-};
-const four: WorldPod[] = [
-  { name: 'kuard-a', ip: '10.244.1.11', node: 'node-a' },
-  { name: 'kuard-b', ip: '10.244.1.12', node: 'node-a' },
-  { name: 'kuard-c', ip: '10.244.2.13', node: 'node-b' },
-  { name: 'kuard-d', ip: '10.244.2.14', node: 'node-b' },
-];
+const kuard = kuardClusterIP;
+const four = [...kuardPods];
 
 function kubectlYaml(pods: WorldPod[]): string {
   const items = [
@@ -94,15 +83,9 @@ describe('labdeck analyze --diff', () => {
   it('scaling kuard 3 → 4: a new pod, endpoint and SEP, probabilities 1/4, 1/3, 1/2', async () => {
     const before = capture('before', four.slice(0, 3));
     const after = capture('after', four);
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    let text = '';
-    try {
-      expect(await main(['analyze', '--diff', before, after])).toBe(0);
-      text = out.mock.calls.map((c) => String(c[0])).join('');
-    } finally {
-      out.mockRestore();
-    }
-    const d = JSON.parse(text) as SnapshotDiff;
+    const json = await runCli(['analyze', '--diff', before, after]);
+    expect(json.code).toBe(0);
+    const d = JSON.parse(json.out) as SnapshotDiff;
     expect(d.pods.added.map((p) => p.name)).toEqual(['kuard-d']);
     expect(d.endpoints).toEqual([
       { namespace: 'default', name: 'kuard', added: ['10.244.2.14:8080'], removed: [] },
@@ -118,15 +101,11 @@ describe('labdeck analyze --diff', () => {
     expect(svc.after.map((s) => s.probability)).toEqual([0.25, 0.33333333349, 0.5, null]);
     for (const s of svc.after) expect(s.effectiveProbability).toBeCloseTo(0.25, 8);
 
-    const outText = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    try {
-      expect(await main(['analyze', '--diff', before, after, '--format', 'text'])).toBe(0);
-      const report = outText.mock.calls.map((c) => String(c[0])).join('');
-      expect(report).toContain('+ pod default/kuard-d 10.244.2.14 node-b');
-      expect(report).toMatch(/\+ KUBE-SEP-\S+ → 10\.244\.2\.14:8080/);
-      expect(report).toMatch(/~ KUBE-SEP-\S+ → 10\.244\.1\.11: p 0\.33333 → 0\.25000/);
-    } finally {
-      outText.mockRestore();
-    }
+    const text = await runCli(['analyze', '--diff', before, after, '--format', 'text']);
+    expect(text.code).toBe(0);
+    const report = text.out;
+    expect(report).toContain('+ pod default/kuard-d 10.244.2.14 node-b');
+    expect(report).toMatch(/\+ KUBE-SEP-\S+ → 10\.244\.2\.14:8080/);
+    expect(report).toMatch(/~ KUBE-SEP-\S+ → 10\.244\.1\.11: p 0\.33333 → 0\.25000/);
   });
 });

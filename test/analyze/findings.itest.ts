@@ -19,6 +19,7 @@ import {
   captured,
   endpoints,
   genService,
+  kuardPods,
   node,
   pod,
   service,
@@ -37,11 +38,7 @@ afterAll(() => {
   ns?.dispose();
 });
 
-const pods: WorldPod[] = [
-  { name: 'kuard-a', ip: '10.244.1.11', node: 'node-a' },
-  { name: 'kuard-b', ip: '10.244.1.12', node: 'node-a' },
-  { name: 'kuard-c', ip: '10.244.2.13', node: 'node-b' },
-];
+const pods = kuardPods.slice(0, 3);
 const kuard: WorldService = {
   name: 'kuard',
   clusterIP: '10.96.100.10',

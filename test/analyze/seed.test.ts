@@ -3,9 +3,9 @@
  * .meta.json), analysed together through `labdeck analyze`: the kuard view the write-up explains, and the findings
  * its captures from different runs deserve.
  */
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Analysis } from '../../src/analyze/index.js';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../support/cli.js';
 
 const f = 'test/fixtures';
 const node = 'NODE=ip-10-0-18-181:';
@@ -20,23 +20,11 @@ const seedFiles = [
   `${node}${f}/kuard-env/seed-clusterip-curl-cluster-ip.txt`,
 ];
 
-let out: MockInstance;
-let err: MockInstance;
-beforeEach(() => {
-  out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-});
-afterEach(() => {
-  out.mockRestore();
-  err.mockRestore();
-  process.exitCode = undefined;
-});
-const stdout = (): string => out.mock.calls.map((c) => String(c[0])).join('');
-
 describe('the seed, analysed', () => {
   it('shows kuard: 10 pods, 10 endpoints, rule probabilities 0.1 … 0.5, 10 % each', async () => {
-    expect(await main(['analyze', ...seedFiles])).toBe(0);
-    const a = JSON.parse(stdout()) as Analysis;
+    const r = await runCli(['analyze', ...seedFiles]);
+    expect(r.code).toBe(0);
+    const a = JSON.parse(r.out) as Analysis;
     const kuard = a.services.find((s) => s.name === 'kuard')!;
     expect(kuard).toMatchObject({ namespace: 'default', type: 'LoadBalancer', clusterIP: '10.110.41.209' });
     expect(kuard.pods).toHaveLength(10);
@@ -68,8 +56,7 @@ describe('the seed, analysed', () => {
   });
 
   it('finds what its captures from different runs deserve, and nothing it cannot know', async () => {
-    await main(['analyze', ...seedFiles]);
-    const a = JSON.parse(stdout()) as Analysis;
+    const a = JSON.parse((await runCli(['analyze', ...seedFiles])).out) as Analysis;
     expect(a.findings.map((x) => x.code).sort()).toEqual([
       'capture-conflict',
       'capture-conflict',
@@ -108,8 +95,7 @@ describe('the seed, analysed', () => {
   });
 
   it('prints a readable report with --format text', async () => {
-    await main(['analyze', '--format', 'text', ...seedFiles]);
-    const text = stdout();
+    const text = (await runCli(['analyze', '--format', 'text', ...seedFiles])).out;
     expect(text).toContain(
       'KUBE-SEP-AOUKRORADL3ZFT3D  p=(rest)  share 10.0%  → 192.168.236.133:8080  NOT AN ENDPOINT',
     );
@@ -117,8 +103,9 @@ describe('the seed, analysed', () => {
   });
 
   it('says clearly what is wrong with its input', async () => {
-    expect(await main(['analyze', 'no-such-file.txt'])).toBe(2);
-    expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/cannot read no-such-file\.txt: ENOENT/);
-    expect(await main(['analyze', '--format', 'xml', seedFiles[0]!])).toBe(2);
+    const missing = await runCli(['analyze', 'no-such-file.txt']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/cannot read no-such-file\.txt: ENOENT/);
+    expect((await runCli(['analyze', '--format', 'xml', seedFiles[0]!])).code).toBe(2);
   });
 });

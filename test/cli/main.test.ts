@@ -1,25 +1,18 @@
-import { describe, expect, it, vi } from 'vitest';
-import { main, readVersion } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { readVersion } from '../../src/cli/main.js';
+import { runCli } from '../support/cli.js';
 
 describe('labdeck CLI entry', () => {
   it('prints the package version for --version and exits 0', async () => {
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    try {
-      expect(await main(['--version'])).toBe(0);
-      expect(out.mock.calls.map((c) => String(c[0])).join('')).toBe(`${readVersion()}\n`);
-    } finally {
-      out.mockRestore();
-    }
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`${readVersion()}\n`);
   });
 
   it('exits 2 with a hint on an unknown option', async () => {
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      expect(await main(['--no-such-flag'])).toBe(2);
-      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/unknown option '--no-such-flag'/);
-    } finally {
-      err.mockRestore();
-    }
+    const r = await runCli(['--no-such-flag']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown option '--no-such-flag'/);
   });
 });
 

@@ -2,30 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli as cli } from '../support/cli.js';
 import { parseKinds } from '../../src/parse/kinds.js';
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'labdeck-parse-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return {
-      code,
-      out: out.mock.calls.map((c) => String(c[0])).join(''),
-      err: err.mock.calls.map((c) => String(c[0])).join(''),
-    };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 function file(name: string, text: string | Buffer): string {
   const p = join(tmp, name);

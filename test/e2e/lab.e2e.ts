@@ -1,29 +1,23 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWebHost, type RunningWebHost } from '../support/web-host-process.js';
-import { chromiumArgs } from '../support/chromium.js';
+import type { RunningWebHost } from '../support/web-host-process.js';
+import { openWorkbench, screenshotPath, type WorkbenchPage } from '../support/workbench-page.js';
 
-const shots = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 const docsShot = path.resolve(import.meta.dirname, '../../docs/screenshot.png');
 
 describe('the lab guide, played from a shipped recording (no cluster, no root)', () => {
+  let workbench: WorkbenchPage | undefined;
   let host: RunningWebHost;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
-    host = await startWebHost();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
-    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-    await page.goto(host.url);
+    workbench = await openWorkbench({ waitForHost: false });
+    ({ host, page } = workbench);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
+    await workbench?.close();
   });
 
   it('opens the TGIK-002 lab by default on its recording, labelled as recorded', async () => {
@@ -66,7 +60,7 @@ describe('the lab guide, played from a shipped recording (no cluster, no root)',
     expect(await check.innerText()).toContain('192.168.236.133');
     await page.getByTestId('side-findings').click();
     await page.locator('[data-code="sep-stale"]').waitFor();
-    await page.screenshot({ path: path.join(shots, 'lab-guide.png') });
+    await page.screenshot({ path: screenshotPath('lab-guide.png') });
     // README's picture: `UPDATE_DOCS_SCREENSHOT=1 npm run test:e2e` retakes it.
     if (process.env.UPDATE_DOCS_SCREENSHOT) await page.screenshot({ path: docsShot });
   });

@@ -1,16 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumArgs } from '../support/chromium.js';
 import { startLoopbackSshd, type LoopbackSshd } from '../support/terminal-sshd.js';
-import { startWebHost, waitFor, type RunningWebHost } from '../support/web-host-process.js';
+import { waitFor, type RunningWebHost } from '../support/web-host-process.js';
+import { openWorkbench, type WorkbenchPage } from '../support/workbench-page.js';
 
 describe('an SSH terminal in the workbench (real OpenSSH sshd on 127.0.0.1)', () => {
   let sshd: LoopbackSshd;
+  let workbench: WorkbenchPage | undefined;
   let host: RunningWebHost;
-  let browser: Browser;
   let page: Page;
   let config: string;
   let knownHosts: string;
@@ -33,16 +33,12 @@ describe('an SSH terminal in the workbench (real OpenSSH sshd on 127.0.0.1)', ()
         '',
       ].join('\n'),
     );
-    host = await startWebHost();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
-    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-    await page.goto(host.url);
-    await page.getByTestId('host-badge').waitFor();
+    workbench = await openWorkbench();
+    ({ host, page } = workbench);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
+    await workbench?.close();
     await sshd?.dispose();
   });
 

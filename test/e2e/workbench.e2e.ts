@@ -1,33 +1,24 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWebHost, waitFor, type RunningWebHost } from '../support/web-host-process.js';
-import { chromiumArgs } from '../support/chromium.js';
+import { waitFor, type RunningWebHost } from '../support/web-host-process.js';
+import { openWorkbench, screenshotPath, type WorkbenchPage } from '../support/workbench-page.js';
 
-const shots = path.resolve(import.meta.dirname, '../../test-results/screenshots');
 const fixtures = path.resolve(import.meta.dirname, '../fixtures');
 
 describe('workbench in Chromium through the web host', () => {
+  let workbench: WorkbenchPage | undefined;
   let host: RunningWebHost;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    mkdirSync(shots, { recursive: true });
-    host = await startWebHost();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: chromiumArgs,
-    });
-    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-    await page.goto(host.url);
-    await page.getByTestId('host-badge').waitFor();
+    workbench = await openWorkbench();
+    ({ host, page } = workbench);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
+    await workbench?.close();
   });
 
   /** Opens a terminal in the page and waits until its shell hooks report. */
@@ -64,7 +55,7 @@ describe('workbench in Chromium through the web host', () => {
     expect(block.exitCode).toBe(3);
     await page.getByTestId('side-commands').click();
     await page.getByTestId('block').first().waitFor();
-    await page.screenshot({ path: path.join(shots, 'terminal-blocks.png') });
+    await page.screenshot({ path: screenshotPath('terminal-blocks.png') });
   });
 
   it("turns the seed's captures into the service data path and its findings", async () => {
@@ -100,7 +91,7 @@ describe('workbench in Chromium through the web host', () => {
     await chains.waitFor();
     expect(await chains.locator('tbody tr').count()).toBe(10);
     expect(await chains.locator('td.share').allInnerTexts()).toEqual(Array(10).fill('10.0 %'));
-    await page.screenshot({ path: path.join(shots, 'workbench.png') });
+    await page.screenshot({ path: screenshotPath('workbench.png') });
   });
 
   it('ignores a shell-integration mark printed without the session nonce', async () => {
@@ -179,7 +170,7 @@ describe('workbench in Chromium through the web host', () => {
       return blocks.find((b) => b.command === 'echo prompt-is-back');
     }, 'a command after Ctrl-C');
     expect(after.output).toBe('prompt-is-back');
-    await page.screenshot({ path: path.join(shots, 'after-flood.png') });
+    await page.screenshot({ path: screenshotPath('after-flood.png') });
     console.log(`e2e flood: renderer peak heap ${(peakHeap / 1048576).toFixed(1)} MB`);
   });
 

@@ -1,8 +1,8 @@
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { runCli as run } from '../support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), `labdeck-cli-${process.pid}-`));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -10,23 +10,6 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 const labs = join(import.meta.dirname, '../../labs');
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return {
-      code,
-      out: out.mock.calls.map((c) => String(c[0])).join(''),
-      err: err.mock.calls.map((c) => String(c[0])).join(''),
-    };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 describe('labdeck lab', () => {
   it('validate passes on the shipped labs', async () => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLabDir, parseInfoString, parseLab, maxLabBytes } from '../../src/labs/loadLab.js';
+import { TGIK_002_STEP_IDS } from '../support/tgik-002.js';
 
 const labsRoot = join(import.meta.dirname, '../../labs');
 
@@ -11,20 +12,7 @@ describe('the shipped labs', () => {
     expect(r.warnings).toEqual([]);
     const lab = r.lab!;
     expect(lab.id).toBe('tgik-002-networking-and-services');
-    expect(lab.steps.map((s) => s.id)).toEqual([
-      'pods',
-      'pod-to-pod',
-      'node-to-pod',
-      'cni',
-      'service-types',
-      'endpoints',
-      'cluster-ip',
-      'kube-proxy',
-      'chains',
-      'spread',
-      'node-port',
-      'load-balancer',
-    ]);
+    expect(lab.steps.map((s) => s.id)).toEqual(TGIK_002_STEP_IDS);
     for (const s of lab.steps) expect(s.checks.length, s.title).toBeGreaterThan(0);
     expect(lab.roles.map((r) => [r.id, r.many])).toEqual([
       ['workstation', false],

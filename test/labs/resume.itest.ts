@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { progressFile, progressSchema } from '../../src/labs/progress.js';
+import { runCli as quiet } from '../support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), `labdeck-resume-${process.pid}-`));
 const work = join(tmp, 'work');
@@ -16,19 +16,6 @@ afterAll(() => {
     rmSync(tmp, { recursive: true, force: true });
   }
 });
-
-async function quiet(args: string[]): Promise<{ code: number; out: string }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return { code, out: out.mock.calls.map((c) => String(c[0])).join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 const lab = `---
 id: resume-test

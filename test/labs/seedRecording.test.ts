@@ -1,30 +1,14 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { defaultOutDir, labDir, makeSeedRecording } from '../../scripts/make-seed-recording.js';
-import { main } from '../../src/cli/main.js';
+import { runCli as run } from '../support/cli.js';
 import { loadRecording } from '../../src/targets/recording.js';
+import { TGIK_002_STEP_IDS } from '../support/tgik-002.js';
 
 const tmp = mkdtempSync(join(tmpdir(), `labdeck-seedrec-${process.pid}-`));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return {
-      code,
-      out: out.mock.calls.map((c) => String(c[0])).join(''),
-      err: err.mock.calls.map((c) => String(c[0])).join(''),
-    };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 /** How a replay says that the recording does not have a command (src/targets/replayTarget.ts). */
 const notRecorded = /replay: (the recording has no run of this command|next recorded commands here)/;
@@ -95,20 +79,7 @@ describe('the seed-2019 recording of TGIK 002', () => {
     const res = JSON.parse(r.out) as JsonResult;
     expect(res.recorded).toBe(true);
     expect(res.environment).toBe('replay-seed-2019');
-    expect(res.steps.map((s) => s.id)).toEqual([
-      'pods',
-      'pod-to-pod',
-      'node-to-pod',
-      'cni',
-      'service-types',
-      'endpoints',
-      'cluster-ip',
-      'kube-proxy',
-      'chains',
-      'spread',
-      'node-port',
-      'load-balancer',
-    ]);
+    expect(res.steps.map((s) => s.id)).toEqual(TGIK_002_STEP_IDS);
     const checks = new Map(res.steps.flatMap((s) => s.checks.map((c) => [c.id, c])));
     const text = (id: string): string => {
       const c = checks.get(id);

@@ -82,6 +82,50 @@ describe('kubeProxyRestoreText', () => {
     const t = kubeProxyRestoreText([{ ...svc1, clusterIP: '172.30.0.41', port: 80, endpoints: eps }]);
     expect(t).not.toMatch(/-A KUBE-SEP-\S+ -m comment/);
   });
+
+  it('keeps per-endpoint comments at any size when large cluster mode is turned off', () => {
+    const eps = Array.from({ length: 1001 }, (_, i) => ({ ip: `10.1.${i >> 8}.${i & 255}`, port: 80 }));
+    const t = kubeProxyRestoreText([{ ...svc1, clusterIP: '172.30.0.41', port: 80, endpoints: eps }], {
+      largeClusterMode: false,
+    });
+    expect(t.match(/-A KUBE-SEP-\S+ -m comment --comment ns1\/svc1:p80 -s /g)).toHaveLength(1001);
+  });
+
+  it('writes LoadBalancer ingress, externalTrafficPolicy Local and ClientIP affinity as proxier.go does', () => {
+    const sep1 = endpointChainName(svc1, { ip: '10.180.0.1', port: 80 });
+    const sep2 = endpointChainName(svc1, { ip: '10.180.0.2', port: 80 });
+    const base = serviceChainName(svc1).slice('KUBE-SVC-'.length);
+    const t = kubeProxyRestoreText(
+      [
+        {
+          ...svc1,
+          clusterIP: '172.30.0.41',
+          port: 80,
+          nodePort: 3001,
+          loadBalancerIPs: ['1.2.3.4'],
+          externalTrafficPolicyLocal: true,
+          affinitySeconds: 10800,
+          endpoints: [
+            { ip: '10.180.0.2', port: 80, local: true },
+            { ip: '10.180.0.1', port: 80 },
+          ],
+        },
+      ],
+      { clusterCIDR: '10.0.0.0/8' },
+    );
+    for (const line of [
+      `-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 loadbalancer IP" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j KUBE-EXT-${base}`,
+      `-A KUBE-EXT-${base} -m comment --comment "pod traffic for ns1/svc1:p80 external destinations" -s 10.0.0.0/8 -j KUBE-SVC-${base}`,
+      `-A KUBE-EXT-${base} -m comment --comment "masquerade LOCAL traffic for ns1/svc1:p80 external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
+      `-A KUBE-EXT-${base} -m comment --comment "route LOCAL traffic for ns1/svc1:p80 external destinations" -m addrtype --src-type LOCAL -j KUBE-SVC-${base}`,
+      `-A KUBE-EXT-${base} -j KUBE-SVL-${base}`,
+      `-A KUBE-SVC-${base} -m comment --comment "ns1/svc1:p80 -> 10.180.0.1:80" -m recent --name ${sep1} --rcheck --seconds 10800 --reap -j ${sep1}`,
+      `-A KUBE-SVL-${base} -m comment --comment "ns1/svc1:p80 -> 10.180.0.2:80" -j ${sep2}`,
+      `-A ${sep2} -m comment --comment ns1/svc1:p80 -m recent --name ${sep2} --set -m tcp -p tcp -j DNAT --to-destination 10.180.0.2:80`,
+    ])
+      expect(t).toContain(line);
+    expect(t).not.toContain('masquerade traffic for ns1/svc1:p80 external destinations');
+  });
 });
 
 describe('helpers', () => {

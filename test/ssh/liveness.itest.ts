@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,30 +5,18 @@ import {
   HostKeyChangedError,
   SshConnectionFactory,
   batchPrompts,
-  defaultSshConfigEnv,
-  resolveProfile,
   type SshError,
   type SshProfile,
 } from '../../src/ssh/index.js';
-import { SshNet } from '../support/ssh-net.js';
+import { SshNet, nodeProfileWithKeepalive } from '../support/ssh-net.js';
 
 let net: SshNet;
 let base: SshProfile;
 
 beforeAll(async () => {
   net = await SshNet.create(2);
-  const knownHosts = join(net.dir, 'known_hosts');
-  writeFileSync(knownHosts, net.knownHostsFor(['bastion', 'node']));
-  const configFile = net.writeClientConfig(knownHosts);
-  const r = resolveProfile('node', { ...defaultSshConfigEnv(configFile), sshAuthSock: undefined });
-  if (!r.profile) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
   // A short keepalive so the test is quick: 300 ms × 3.
-  const keepalive = { intervalMs: 300, countMax: 3 };
-  base = {
-    ...r.profile,
-    jumps: r.profile.jumps.map((h) => ({ ...h, keepalive })),
-    target: { ...r.profile.target, keepalive },
-  };
+  base = nodeProfileWithKeepalive(net.writeClientFiles().config, { intervalMs: 300, countMax: 3 });
 });
 
 afterAll(() => net?.dispose());

@@ -13,6 +13,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultSshConfigEnv, resolveProfile, type SshProfile } from '../../src/ssh/index.js';
 
 export interface SshNetHop {
   readonly name: string;
@@ -249,6 +250,13 @@ export class SshNet {
     return names.map((n) => `${this.hop(n).ip} ${pubKeyOf(this.hop(n).hostKeyFile)}\n`).join('');
   }
 
+  /** `<dir>/known_hosts` trusting the host keys of `names`, and the client config that checks against it. */
+  writeClientFiles(names: readonly string[] = ['bastion', 'node']): { knownHosts: string; config: string } {
+    const knownHosts = join(this.dir, 'known_hosts');
+    writeFileSync(knownHosts, this.knownHostsFor(names));
+    return { knownHosts, config: this.writeClientConfig(knownHosts) };
+  }
+
   /**
    * One OpenSSH client config used by both OpenSSH and LabDeck in the tests: ProxyJump and the seed's
    * `ProxyCommand ssh … nc %h %p` forms, strict host key checking against `knownHostsFile`.
@@ -318,4 +326,21 @@ export class SshNet {
     this.users = [];
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The `node` profile as LabDeck resolves it from `configFile` (no ssh-agent), with `keepalive` on every hop: the
+ * liveness tests use a short one (e.g. 300 ms × 3) so that a dead hop is noticed quickly.
+ */
+export function nodeProfileWithKeepalive(
+  configFile: string,
+  keepalive: { readonly intervalMs: number; readonly countMax: number },
+): SshProfile {
+  const r = resolveProfile('node', { ...defaultSshConfigEnv(configFile), sshAuthSock: undefined });
+  if (!r.profile) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+  return {
+    ...r.profile,
+    jumps: r.profile.jumps.map((h) => ({ ...h, keepalive })),
+    target: { ...r.profile.target, keepalive },
+  };
 }

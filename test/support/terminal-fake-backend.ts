@@ -1,5 +1,6 @@
 // A test double of a pty backend (not a real pty): records what the session does to it and lets a test
 // push output and an exit. Integration tests use the real node-pty backend instead.
+import { Emitter } from '../../src/terminal/emitter.js';
 import type { TerminalBackend } from '../../src/terminal/terminalSession.js';
 import type { Disposable, TerminalExit } from '../../src/terminal/types.js';
 
@@ -9,19 +10,17 @@ export class FakeTerminalBackend implements TerminalBackend {
   readonly written: string[] = [];
   processTitle: string | null = 'bash';
   paused = false;
-  private dataListeners: Array<(d: string) => void> = [];
-  private exitListeners: Array<(e: TerminalExit) => void> = [];
+  private readonly dataEmitter = new Emitter<string>();
+  private readonly exitEmitter = new Emitter<TerminalExit>();
 
   processName(): string | null {
     return this.processTitle;
   }
   onData(listener: (data: string) => void): Disposable {
-    this.dataListeners.push(listener);
-    return { dispose: () => (this.dataListeners = this.dataListeners.filter((l) => l !== listener)) };
+    return this.dataEmitter.event(listener);
   }
   onExit(listener: (exit: TerminalExit) => void): Disposable {
-    this.exitListeners.push(listener);
-    return { dispose: () => (this.exitListeners = this.exitListeners.filter((l) => l !== listener)) };
+    return this.exitEmitter.event(listener);
   }
   write(data: string): void {
     this.written.push(data);
@@ -46,10 +45,10 @@ export class FakeTerminalBackend implements TerminalBackend {
 
   /** The shell prints. */
   emit(data: string): void {
-    for (const l of this.dataListeners) l(data);
+    this.dataEmitter.fire(data);
   }
   /** The shell exits. */
   exit(exit: TerminalExit): void {
-    for (const l of this.exitListeners) l(exit);
+    this.exitEmitter.fire(exit);
   }
 }

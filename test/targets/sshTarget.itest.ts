@@ -6,7 +6,6 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { loadInventory, type TargetSpec } from '../../src/labs/inventory.js';
 import { SshConnectionFactory, batchPrompts } from '../../src/ssh/index.js';
 import { createTarget } from '../../src/targets/createTarget.js';
@@ -14,6 +13,7 @@ import { KubectlExecTarget } from '../../src/targets/kubectlExecTarget.js';
 import { LocalTarget } from '../../src/targets/localTarget.js';
 import { SshTarget } from '../../src/targets/sshTarget.js';
 import type { Target } from '../../src/targets/target.js';
+import { runCli as run } from '../support/cli.js';
 import { SshNet } from '../support/ssh-net.js';
 
 let net: SshNet;
@@ -23,9 +23,7 @@ let tmp: string;
 
 beforeAll(async () => {
   net = await SshNet.create(2);
-  knownHosts = join(net.dir, 'known_hosts');
-  writeFileSync(knownHosts, net.knownHostsFor(['bastion', 'node']));
-  config = net.writeClientConfig(knownHosts);
+  ({ knownHosts, config } = net.writeClientFiles());
   tmp = mkdtempSync(join(tmpdir(), `labdeck-sshtarget-${process.pid}-`));
 });
 
@@ -202,22 +200,6 @@ describe('ssh target through bastion → node (real sshd)', () => {
       `environment: ssh-namespaces\nroles:\n  workstation: local\n  node:\n    ssh: {config: ${config}, host: node}\n`,
     );
     const data = join(tmp, 'data');
-    const run = async (args: string[]): Promise<{ code: number; out: string; err: string }> => {
-      const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-      const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-      try {
-        const code = await main(args);
-        return {
-          code,
-          out: out.mock.calls.map((c) => String(c[0])).join(''),
-          err: err.mock.calls.map((c) => String(c[0])).join(''),
-        };
-      } finally {
-        out.mockRestore();
-        err.mockRestore();
-        process.exitCode = undefined;
-      }
-    };
     expect((await run(['lab', 'trust', lab, '--data-dir', data])).code).toBe(0);
     const r = await run(['lab', 'run', lab, '--inventory', inv, '--data-dir', data, '--json']);
     expect(r.err).toBe('');

@@ -4,16 +4,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  SshConnectionFactory,
-  batchPrompts,
-  defaultSshConfigEnv,
-  resolveProfile,
-  type SshProfile,
-} from '../../src/ssh/index.js';
+import { SshConnectionFactory, batchPrompts, type SshProfile } from '../../src/ssh/index.js';
 import { TerminalManager } from '../../src/terminal/terminalManager.js';
 import type { TerminalBlock, TerminalExit, TerminalSession } from '../../src/terminal/types.js';
-import { SshNet } from '../support/ssh-net.js';
+import { SshNet, nodeProfileWithKeepalive } from '../support/ssh-net.js';
 import { collect, ready, waitUntil } from '../support/terminal-harness.js';
 
 let net: SshNet;
@@ -22,18 +16,10 @@ let knownHosts: string;
 
 beforeAll(async () => {
   net = await SshNet.create(2);
-  knownHosts = join(net.dir, 'known_hosts');
-  writeFileSync(knownHosts, net.knownHostsFor(['bastion', 'node']));
-  const configFile = net.writeClientConfig(knownHosts);
-  const r = resolveProfile('node', { ...defaultSshConfigEnv(configFile), sshAuthSock: undefined });
-  if (!r.profile) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+  const files = net.writeClientFiles();
+  knownHosts = files.knownHosts;
   // Short keepalives so a dead bastion is noticed quickly: 300 ms × 3.
-  const keepalive = { intervalMs: 300, countMax: 3 };
-  profile = {
-    ...r.profile,
-    jumps: r.profile.jumps.map((h) => ({ ...h, keepalive })),
-    target: { ...r.profile.target, keepalive },
-  };
+  profile = nodeProfileWithKeepalive(files.config, { intervalMs: 300, countMax: 3 });
 });
 
 afterAll(() => net?.dispose());

@@ -19,6 +19,14 @@ export interface WorldPod {
   readonly labels?: Record<string, string>;
 }
 
+/** The kuard pods of these tests: two on node-a, one on node-b, and kuard-d on node-b once kuard is scaled to 4. */
+export const kuardPods: readonly WorldPod[] = [
+  { name: 'kuard-a', ip: '10.244.1.11', node: 'node-a' },
+  { name: 'kuard-b', ip: '10.244.1.12', node: 'node-a' },
+  { name: 'kuard-c', ip: '10.244.2.13', node: 'node-b' },
+  { name: 'kuard-d', ip: '10.244.2.14', node: 'node-b' },
+];
+
 export function pod(p: WorldPod): Pod {
   return {
     namespace: 'default',
@@ -50,6 +58,15 @@ export interface WorldService {
   readonly loadBalancerIngress?: string[];
   readonly selector?: Record<string, string>;
 }
+
+/** kuard as a ClusterIP service with one unnamed port 80 → 8080, as in the seed's scaling walk-through. */
+export const kuardClusterIP: WorldService = {
+  name: 'kuard',
+  clusterIP: '10.96.100.10',
+  port: 80,
+  portName: '',
+  targetPort: 8080,
+};
 
 export function service(s: WorldService): Service {
   return {
