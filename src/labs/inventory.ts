@@ -17,7 +17,12 @@ const localBinding = z.strictObject({
   name: z.string().optional(),
 });
 const sshBinding = z.strictObject({
-  ssh: z.strictObject({ config: z.string(), host: z.string().min(1) }),
+  ssh: z.strictObject({
+    config: z.string(),
+    host: z.string().min(1),
+    /** Unknown host keys: refused (strict, the default) or remembered on first sight (accept-new). */
+    hostKeys: z.enum(['strict', 'accept-new']).optional(),
+  }),
   name: z.string().optional(),
 });
 const kubectlExecBinding = z.strictObject({
@@ -63,7 +68,12 @@ export type BindingKind = 'local' | 'ssh' | 'kubectl-exec' | 'kubectl-debug' | '
 /** One machine a role is bound to, with paths resolved against the inventory file. */
 export type TargetSpec =
   | { readonly kind: 'local'; readonly cwd?: string; readonly env?: Readonly<Record<string, string>> }
-  | { readonly kind: 'ssh'; readonly config: string; readonly host: string }
+  | {
+      readonly kind: 'ssh';
+      readonly config: string;
+      readonly host: string;
+      readonly hostKeys?: 'strict' | 'accept-new';
+    }
   | {
       readonly kind: 'kubectl-exec';
       readonly pod: string;
@@ -110,7 +120,15 @@ function toSpec(b: BindingIn, base: string): { spec: TargetSpec; natural?: strin
     };
   }
   if ('ssh' in b)
-    return { spec: { kind: 'ssh', config: abs(b.ssh.config), host: b.ssh.host }, natural: b.ssh.host };
+    return {
+      spec: {
+        kind: 'ssh',
+        config: abs(b.ssh.config),
+        host: b.ssh.host,
+        ...(b.ssh.hostKeys ? { hostKeys: b.ssh.hostKeys } : {}),
+      },
+      natural: b.ssh.host,
+    };
   if ('kubectl-exec' in b) {
     const k = b['kubectl-exec'];
     return {
@@ -158,7 +176,7 @@ export function parseInventory(text: string, file: string): InventoryLoad {
         ? {
             ...p,
             advice:
-              'a binding is "local", {local: {cwd, env}}, {ssh: {config, host}}, {kubectl-exec: {pod, namespace}}, {kubectl-debug: {node}} or {replay: {recording}}',
+              'a binding is "local", {local: {cwd, env}}, {ssh: {config, host, hostKeys?: strict | accept-new}}, {kubectl-exec: {pod, namespace}}, {kubectl-debug: {node}} or {replay: {recording}}',
           }
         : p,
     );

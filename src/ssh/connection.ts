@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket, createServer, type Server } from 'node:net';
 import { Duplex } from 'node:stream';
-import ssh2, { type AnyAuthMethod, type ClientChannel, type ConnectConfig, type ShellOptions } from 'ssh2';
+import ssh2, {
+  type AnyAuthMethod,
+  type ClientChannel,
+  type ConnectConfig,
+  type ExecOptions as ExecOptionsSsh2,
+  type ShellOptions,
+} from 'ssh2';
 import { makeAuthHandler, type SshPrompts } from './auth.js';
 import { HostKeyChangedError, SshError } from './errors.js';
 import { fingerprintSha256, hostKeyFromBlob, type HostKey } from './hostKey.js';
@@ -189,6 +195,8 @@ export interface ExecOptions {
   /** Called as bytes arrive (e.g. for a live panel); the result still holds everything. */
   readonly onStdout?: (chunk: Buffer) => void;
   readonly onStderr?: (chunk: Buffer) => void;
+  /** Abort: a KILL signal request to the remote process, the channel closed, the result (code null) at once. */
+  readonly signal?: AbortSignal;
 }
 
 /** An interactive shell channel with a PTY: what a terminal session wraps. */
@@ -202,6 +210,8 @@ export interface SshShell extends Disposable {
   /** Flow control: stop reading from the channel (the SSH window fills, the remote side blocks). */
   pause(): void;
   resume(): void;
+  /** RFC 4254 §6.9 signal request, name without "SIG" (OpenSSH ≥ 7.9 delivers it to the session's process). */
+  signal(name: string): void;
 }
 
 export interface ForwardInfo {
@@ -637,6 +647,25 @@ export class SshConnectionFactory {
   }
 }
 
+/**
+ * A `signal` channel request (RFC 4254 §6.9). ssh2's `channel.signal()` sends nothing once our side has sent
+ * EOF (it checks `writable`; the channel's state is then "eof"), yet an exec whose stdin we ended is exactly what an abort must reach; the request
+ * is legal on an open channel after EOF, so it is sent through the channel's protocol in that case.
+ */
+function signalChannel(stream: ClientChannel, name: string): void {
+  const ch = stream as ClientChannel & {
+    outgoing?: { id: number; state: string };
+    _client?: { _protocol?: { signal(id: number, name: string): void } };
+  };
+  try {
+    if (stream.writable) stream.signal(name);
+    else if (ch.outgoing?.state === 'open' || ch.outgoing?.state === 'eof')
+      ch._client?._protocol?.signal(ch.outgoing.id, name);
+  } catch {
+    // the connection is going away; closing the channel follows
+  }
+}
+
 function describeVerdict(v: HostKeyVerdict): string {
   switch (v.status) {
     case 'trusted':
@@ -797,6 +826,22 @@ export class SshConnection implements Disposable {
           let code: number | null = null;
           let signal: string | undefined;
           const closeSub = link.onClose((r) => reject(r));
+          // Abort: ask the server to KILL the command and close the channel, and answer at once. Servers may
+          // refuse the signal (OpenSSH 9.2 in our test namespaces logs "session signalling requires privilege
+          // separation"); then the command runs on until it ends, but the caller is not kept waiting.
+          const onAbort = (): void => {
+            signalChannel(stream, 'KILL');
+            stream.close();
+            closeSub.dispose();
+            resolve({
+              stdout: Buffer.concat(out),
+              stderr: Buffer.concat(errOut),
+              code: null,
+              signal: 'KILL',
+            });
+          };
+          opts.signal?.addEventListener('abort', onAbort, { once: true });
+          if (opts.signal?.aborted) onAbort();
           stream.on('error', () => undefined);
           stream.stderr.on('error', () => undefined);
           stream.on('data', (d: Buffer) => {
@@ -813,6 +858,7 @@ export class SshConnection implements Disposable {
           });
           stream.on('close', () => {
             closeSub.dispose();
+            opts.signal?.removeEventListener('abort', onAbort);
             if (link.closed && code === null && signal === undefined) return reject(link.closed);
             resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(errOut), code, signal });
           });
@@ -825,29 +871,43 @@ export class SshConnection implements Disposable {
     }
   }
 
+  /**
+   * An interactive channel with a PTY: the user's login shell (a `shell` request), or, with `command`, an
+   * `exec` request with a PTY (how a terminal starts bash with its hooks without installing anything).
+   */
   async openShell(opts: {
     cols: number;
     rows: number;
     term?: string;
     env?: Record<string, string>;
+    command?: string;
   }): Promise<SshShell> {
     const link = this.usable();
     const release = await link.acquireSession();
+    const pty = { term: opts.term ?? 'xterm-256color', cols: opts.cols, rows: opts.rows };
     return await new Promise<SshShell>((resolve, reject) => {
-      link.client.shell(
-        { term: opts.term ?? 'xterm-256color', cols: opts.cols, rows: opts.rows },
-        // ssh2 honours agentForward on shell options (client.js), its typings omit it.
-        { agentForward: link.hop.forwardAgent, env: opts.env } as ShellOptions,
-        (err, stream) => {
-          if (err) {
-            release();
-            return reject(
-              new SshError('channel-failed', link.name, `shell on ${link.name} failed: ${err.message}`),
-            );
-          }
-          resolve(new ShellImpl(stream, link, release));
-        },
-      );
+      const done = (err: Error | undefined, stream: ClientChannel): void => {
+        if (err) {
+          release();
+          return reject(
+            new SshError('channel-failed', link.name, `shell on ${link.name} failed: ${err.message}`),
+          );
+        }
+        resolve(new ShellImpl(stream, link, release));
+      };
+      if (link.closed) {
+        release();
+        return reject(link.closed);
+      }
+      if (opts.command !== undefined)
+        link.client.exec(
+          opts.command,
+          { pty, env: opts.env, agentForward: link.hop.forwardAgent } as ExecOptionsSsh2,
+          done,
+        );
+      // ssh2 honours agentForward on shell options (client.js), its typings omit it.
+      else
+        link.client.shell(pty, { agentForward: link.hop.forwardAgent, env: opts.env } as ShellOptions, done);
     });
   }
 
@@ -890,7 +950,7 @@ class ShellImpl implements SshShell {
     (e: { code: number | null; signal: string | undefined; reason?: SshError }) => void
   >();
   private code: number | null = null;
-  private signal: string | undefined;
+  private exitSignal: string | undefined;
   private closeSub: Disposable;
 
   constructor(
@@ -906,12 +966,12 @@ class ShellImpl implements SshShell {
     stream.stderr.on('data', (d: Buffer) => this.dataListeners.forEach((l) => l(d)));
     stream.on('exit', (c: number | null, sig?: string) => {
       this.code = c;
-      this.signal = sig ?? undefined;
+      this.exitSignal = sig ?? undefined;
     });
     stream.on('close', () => {
       release();
       this.closeSub.dispose();
-      const e = { code: this.code, signal: this.signal, reason: reason ?? link.closed };
+      const e = { code: this.code, signal: this.exitSignal, reason: reason ?? link.closed };
       this.exitListeners.forEach((l) => l(e));
     });
   }
@@ -937,6 +997,9 @@ class ShellImpl implements SshShell {
   }
   resume(): void {
     this.stream.resume();
+  }
+  signal(name: string): void {
+    signalChannel(this.stream, name);
   }
   dispose(): void {
     this.stream.close();

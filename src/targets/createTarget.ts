@@ -1,13 +1,30 @@
+import { SshConnectionFactory, batchPrompts } from '../ssh/index.js';
+import { KubectlExecTarget } from './kubectlExecTarget.js';
 import { LocalTarget } from './localTarget.js';
 import { loadRecording, type Recording } from './recording.js';
 import { ReplayTarget } from './replayTarget.js';
+import { SshTarget, type SshTargetHostKeys } from './sshTarget.js';
 import { TargetNotSupportedError, type Target } from './target.js';
 
 /** A binding from an inventory (src/labs/inventory.ts has the same shape, with paths already absolute). */
 export type TargetBinding =
   | { readonly kind: 'local'; readonly cwd?: string; readonly env?: Readonly<Record<string, string>> }
   | { readonly kind: 'replay'; readonly recording: string; readonly instance?: string }
-  | { readonly kind: 'ssh' | 'kubectl-exec' | 'kubectl-debug' };
+  | {
+      readonly kind: 'ssh';
+      readonly config: string;
+      readonly host: string;
+      readonly hostKeys?: SshTargetHostKeys;
+    }
+  | {
+      readonly kind: 'kubectl-exec';
+      readonly pod: string;
+      readonly namespace: string;
+      readonly container?: string;
+      readonly context?: string;
+      readonly kubeconfig?: string;
+    }
+  | { readonly kind: 'kubectl-debug' };
 
 export interface TargetContext {
   readonly role: string;
@@ -15,6 +32,10 @@ export interface TargetContext {
   /** Recordings already loaded, by directory, so several roles share one read. */
   readonly recordings?: Map<string, Recording>;
   readonly clock?: () => number;
+  /** One factory for every ssh target of a run, so roles behind the same chain share its connection. */
+  readonly ssh?: SshConnectionFactory;
+  /** The workstation role's target: where kubectl runs for kubectl-exec roles. */
+  readonly workstation?: Target;
 }
 
 /** Makes the target for one role instance; kinds this build cannot reach yet fail here, at bind time. */
@@ -34,6 +55,24 @@ export function createTarget(binding: TargetBinding, ctx: TargetContext): Target
       }
       return new ReplayTarget(rec, ctx.role, binding.instance ?? ctx.instance, ctx.clock);
     }
+    case 'ssh':
+      try {
+        return new SshTarget({
+          config: binding.config,
+          host: binding.host,
+          ...(binding.hostKeys ? { hostKeys: binding.hostKeys } : {}),
+          factory: ctx.ssh ?? new SshConnectionFactory({ prompts: batchPrompts }),
+          ...(ctx.clock ? { clock: ctx.clock } : {}),
+        });
+      } catch (e) {
+        throw new Error(`role "${ctx.role}": ${(e as Error).message}`);
+      }
+    case 'kubectl-exec':
+      if (!ctx.workstation)
+        throw new Error(
+          `role "${ctx.role}": kubectl-exec runs kubectl on the workstation, but no workstation role is bound`,
+        );
+      return new KubectlExecTarget({ ...binding, via: ctx.workstation });
     default:
       throw new TargetNotSupportedError(ctx.role, binding.kind);
   }

@@ -28,11 +28,21 @@ export class LocalTarget implements Target {
   }
 
   run(command: string, runOpts: RunOptions): Promise<CommandResult> {
+    return this.spawnRun('bash', ['-c', command], runOpts);
+  }
+
+  /** A program with its arguments, no shell in between. */
+  runArgv(argv: readonly string[], runOpts: RunOptions): Promise<CommandResult> {
+    if (argv.length === 0) return Promise.reject(new Error('runArgv(): empty argv'));
+    return this.spawnRun(argv[0] as string, argv.slice(1), runOpts);
+  }
+
+  private spawnRun(file: string, args: readonly string[], runOpts: RunOptions): Promise<CommandResult> {
     const now = this.opts.clock ?? Date.now;
     const startedAt = now();
     if (this.disposed) return Promise.reject(new Error('local target is disposed'));
     return new Promise((resolve) => {
-      const child = spawn('bash', ['-c', command], {
+      const child = spawn(file, args, {
         cwd: this.opts.cwd,
         env: { ...process.env, ...this.opts.env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,7 +95,7 @@ export class LocalTarget implements Target {
           endedAt: now(),
         });
       };
-      child.on('error', (e) => finish(null, `could not start bash: ${e.message}\n`));
+      child.on('error', (e) => finish(null, `could not start ${file}: ${e.message}\n`));
       child.on('close', (code) => finish(code));
     });
   }

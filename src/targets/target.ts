@@ -22,6 +22,8 @@ export interface Target {
   /** True when results come from a recording, never from a live machine. */
   readonly recorded: boolean;
   run(command: string, opts: RunOptions): Promise<CommandResult>;
+  /** A program and its arguments as given, never through a shell of ours (absent where it cannot be done). */
+  runArgv?(argv: readonly string[], opts: RunOptions): Promise<CommandResult>;
   dispose(): void;
 }
 

@@ -11,6 +11,7 @@ export {
 export { LocalPtyBackend } from './localPtyBackend.js';
 export { ReplayBackend, type ReplayOptions } from './replayBackend.js';
 export { SshChannelBackend, type SshShellChannel } from './sshChannelBackend.js';
+export { SshShellBackend, droppedMessage, type CreateSshOptions } from './sshTerminal.js';
 export { newNonce, remoteBashCommand, shellFlavour } from './shellIntegration.js';
 export { TerminalSessionImpl, type TerminalBackend, type TerminalSessionOptions } from './terminalSession.js';
 export {

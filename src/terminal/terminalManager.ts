@@ -6,6 +6,7 @@ import { parseAsciicast } from './asciicast.js';
 import { LocalPtyBackend } from './localPtyBackend.js';
 import { ReplayBackend } from './replayBackend.js';
 import { newNonce, shellFlavour, shellLaunch } from './shellIntegration.js';
+import { SshTerminals, type CreateSshOptions } from './sshTerminal.js';
 import { TerminalSessionImpl, type TerminalBackend } from './terminalSession.js';
 import type { FlowControlOptions } from './flowControl.js';
 import type { Disposable, TerminalInfo, TerminalKind, TerminalSession } from './types.js';
@@ -181,6 +182,23 @@ export class TerminalManager implements Disposable {
     });
     backend.start();
     return session;
+  }
+
+  private readonly ssh = new SshTerminals({
+    attach: (o) => this.attach(o),
+    get: (id) => this.get(id),
+    close: (id) => this.close(id),
+  });
+
+  /** A shell through an ssh chain; the session owns the lease in `opts.connection` (see sshTerminal.ts). */
+  createSsh(opts: CreateSshOptions): Promise<TerminalSession> {
+    if (this.disposed) return Promise.reject(new Error('TerminalManager is disposed'));
+    return this.ssh.create(opts);
+  }
+
+  /** A fresh shell for an ssh terminal whose connection dropped: the chain rebuilt, keys verified, nothing re-run. */
+  reconnectSsh(id: string): Promise<TerminalSession> {
+    return this.ssh.reconnect(id);
   }
 
   get(id: string): TerminalSession | undefined {

@@ -10,6 +10,8 @@ export interface Disposable {
 export interface TerminalExit {
   readonly exitCode: number | null;
   readonly signal: number | null;
+  /** Why the session ended when it was not the process's own doing (e.g. an ssh connection dropped). */
+  readonly reason?: string;
 }
 
 /** One finished command, cut out of the output between the shell-integration marks C and D. */

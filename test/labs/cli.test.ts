@@ -153,10 +153,7 @@ describe('labdeck lab', () => {
 
   it('bad inventories and unsupported bindings stop before anything runs (exit 2)', async () => {
     const inv = join(tmp, 'ssh.yaml');
-    writeFileSync(
-      inv,
-      'environment: x\nroles:\n  workstation: local\n  pod: {ssh: {config: ssh_config, host: pod1}}\n',
-    );
+    writeFileSync(inv, 'environment: x\nroles:\n  workstation: local\n  pod: {kubectl-debug: {node: n1}}\n');
     const r = await run([
       'lab',
       'run',
@@ -167,7 +164,23 @@ describe('labdeck lab', () => {
       join(tmp, 'd3'),
     ]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('error: role "pod": "ssh" targets are not yet supported by this build');
+    expect(r.err).toContain('error: role "pod": "kubectl-debug" targets are not yet supported by this build');
+    // An ssh binding whose config cannot be read fails at bind time too, naming the file.
+    writeFileSync(
+      inv,
+      'environment: x\nroles:\n  workstation: local\n  pod: {ssh: {config: ssh_config, host: pod1}}\n',
+    );
+    const ssh = await run([
+      'lab',
+      'run',
+      join(labs, 'pod-network-anatomy'),
+      '--inventory',
+      inv,
+      '--data-dir',
+      join(tmp, 'd3'),
+    ]);
+    expect(ssh.code).toBe(2);
+    expect(ssh.err).toContain(`error: role "pod": ssh host "pod1" in ${join(tmp, 'ssh_config')}: `);
     const missing = await run(['lab', 'run', join(labs, 'pod-network-anatomy')]);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('--inventory FILE is required');

@@ -19,6 +19,7 @@ import {
   type StepResult,
 } from '../../labs/runner.js';
 import { TrustStore } from '../../labs/trust.js';
+import { SshConnectionFactory, batchPrompts } from '../../ssh/index.js';
 import { createTarget } from '../../targets/createTarget.js';
 import { loadRecording, RecordingWriter, type Recording } from '../../targets/recording.js';
 
@@ -177,14 +178,27 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
 
   // Bind every role now, so an unsupported binding fails before anything runs.
   const bound = new Map<string, BoundTarget[]>();
+  // One ssh factory per run: roles behind the same jump chain share one connection. The workstation binds
+  // first: kubectl-exec roles run kubectl there.
+  const ssh = new SshConnectionFactory({ prompts: batchPrompts });
+  const order = [...inventory.roles].sort(
+    ([a], [b]) => Number(b === 'workstation') - Number(a === 'workstation'),
+  );
   try {
-    for (const [role, instances] of inventory.roles) {
+    for (const [role, instances] of order) {
       if (!lab.roles.some((r) => r.id === role)) continue;
+      const workstation = bound.get('workstation')?.[0]?.target;
       bound.set(
         role,
         instances.map((i) => ({
           instance: i.instance,
-          target: createTarget(i.spec, { role, instance: i.instance, recordings }),
+          target: createTarget(i.spec, {
+            role,
+            instance: i.instance,
+            recordings,
+            ssh,
+            ...(workstation ? { workstation } : {}),
+          }),
         })),
       );
     }
