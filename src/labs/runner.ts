@@ -41,7 +41,7 @@ export interface Capture {
   readonly check?: string;
   readonly role: string;
   readonly instance: string;
-  /** The role may have several instances (`many: true`): the capture is kept per instance. */
+  /** The block ran on all instances of a `many: true` role: the capture is kept per instance. */
   readonly perInstance: boolean;
   readonly command: string;
   readonly as?: string;
@@ -56,7 +56,7 @@ export interface Snapshotter {
 
 /**
  * The stand-in snapshot until src/analyze provides one: each capture is stored under its `as=` name (or block
- * id); a capture from a role with many instances (e.g. `node`) is stored as `{instance: value}`.
+ * id); a capture from all instances of a `many` role (e.g. `node`) is stored as `{instance: value}`.
  */
 export class PlainSnapshot implements Snapshotter {
   private readonly state: Record<string, unknown> = {};
@@ -291,7 +291,9 @@ export class LabRunner {
           ...(checkId ? { check: checkId } : {}),
           role: run.role,
           instance,
-          perInstance: this.deps.lab.roles.find((r) => r.id === run.role)?.many ?? false,
+          // A block that picks one machine (`on=first` or a named instance) yields one value, addressed without
+          // knowing the machine's name; only a run on all of a `many` role's machines is kept per instance.
+          perInstance: 'all' in run.on && (this.deps.lab.roles.find((r) => r.id === run.role)?.many ?? false),
           command,
           ...(run.as ? { as: run.as } : {}),
           parsed,

@@ -753,6 +753,11 @@ export class Sandbox {
       writeFileSync(f, cniStandIn(plugin));
       chmodSync(f, 0o755);
     }
+    // A node's root has a fresh home, not this machine's: without these, an SSH session on a node would run the
+    // host's own ~/.bashrc (through the overlay), with whatever it starts (seen here: `pyenv init`, whose rehash
+    // lock made concurrent sessions on several nodes wait forever). Debian's defaults for root.
+    writeFileSync(up('root', '.bashrc'), DEBIAN_ROOT_BASHRC);
+    writeFileSync(up('root', '.profile'), DEBIAN_ROOT_PROFILE);
     mkdirSync(up('root', '.kube'), { recursive: true, mode: 0o700 });
     writeFileSync(up('root', '.kube', 'config'), this.kubeconfigText(), { mode: 0o600 });
   }
@@ -1126,6 +1131,30 @@ function hostFacts(): HostFacts {
   }
   return { kernelVersion: release(), osImage };
 }
+
+/** /etc/skel-like root dotfiles of a fresh Debian (base-files' /usr/share/base-files/dot.bashrc and profile). */
+const DEBIAN_ROOT_BASHRC = [
+  '# ~/.bashrc: executed by bash(1) for non-login shells.',
+  '',
+  '# Note: PS1 is set in /etc/profile, and the default umask is defined',
+  '# in /etc/login.defs. You should not need this unless you want different',
+  '# defaults for root.',
+  "# PS1='${debian_chroot:+($debian_chroot)}\\h:\\w\\$ '",
+  '# umask 022',
+  '',
+].join('\n');
+const DEBIAN_ROOT_PROFILE = [
+  '# ~/.profile: executed by Bourne-compatible login shells.',
+  '',
+  'if [ "$BASH" ]; then',
+  '  if [ -f ~/.bashrc ]; then',
+  '    . ~/.bashrc',
+  '  fi',
+  'fi',
+  '',
+  'mesg n 2> /dev/null || true',
+  '',
+].join('\n');
 
 /** The plugins the seed's node had in /opt/cni/bin. */
 const CNI_PLUGINS = [
