@@ -33,7 +33,7 @@ describe('labdeck lab', () => {
     const r = await run(['lab', 'validate', join(labs, 'tgik-002-networking-and-services')]);
     expect(r.code).toBe(0);
     expect(r.out).toBe(
-      'tgik-002-networking-and-services: valid: 11 steps, 27 blocks, 22 checks, roles workstation, master, node, pod\n',
+      'tgik-002-networking-and-services: valid: 11 steps, 27 blocks, 26 checks, roles workstation, master, node, pod\n',
     );
     expect((await run(['lab', 'validate', join(labs, 'pod-network-anatomy')])).code).toBe(0);
   });

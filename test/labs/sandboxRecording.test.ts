@@ -37,7 +37,7 @@ describe('the shipped sandbox recording of TGIK-002', () => {
     expect(r.recorded).toBe(true);
     expect(r.steps).toHaveLength(11);
     const checks = r.steps.flatMap((s) => s.checks);
-    expect(checks).toHaveLength(22);
+    expect(checks).toHaveLength(26);
     expect(checks.filter((c) => c.status !== 'done')).toEqual([]);
   });
 
