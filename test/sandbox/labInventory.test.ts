@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkInventory, parseInventory } from '../../src/labs/inventory.js';
 import { loadLabDir } from '../../src/labs/loadLab.js';
+import { describeUp } from '../../src/cli/commands/sandbox.js';
 import { labInventoryText } from '../../src/sandbox/labInventory.js';
+import { Sandbox } from '../../src/sandbox/sandbox.js';
 import { planSandbox } from '../../src/sandbox/topology.js';
 
 describe('the inventory `sandbox up` writes', () => {
@@ -31,5 +33,15 @@ describe('the inventory `sandbox up` writes', () => {
       if (!('lab' in l) || !l.lab) throw new Error(`${lab} does not load`);
       expect(checkInventory(l.lab, load.inventory).errors).toEqual([]);
     }
+  });
+
+  it('is printed with the other paths and in the next steps (up and status)', () => {
+    const info = new Sandbox({ baseDir: '/nonexistent/labdeck', selfCommand: [] }, { name: 'ldinv' }).info();
+    expect(info.inventory).toBe('/nonexistent/labdeck/ldinv/inventory.yaml');
+    const text = describeUp(info);
+    expect(text).toContain(`  inventory   ${info.inventory}   (binds the lab roles to these machines)`);
+    expect(text).toContain(
+      `  labdeck lab run labs/tgik-002-networking-and-services --inventory ${info.inventory} --skip-setup`,
+    );
   });
 });
