@@ -264,7 +264,8 @@ export function clusterObjects(
       spec: {
         containers: [
           {
-            name: 'kuard',
+            // `kubectl create deployment kuard --image=…/kuard-amd64:1` names the container after the image.
+            name: 'kuard-amd64',
             image: 'gcr.io/kuar-demo/kuard-amd64:1',
             ports: [{ containerPort: 8080, protocol: 'TCP' }],
             resources: {},
@@ -301,7 +302,7 @@ export function clusterObjects(
         startTime: createdAt,
         containerStatuses: [
           {
-            name: 'kuard',
+            name: 'kuard-amd64',
             state: { running: { startedAt: createdAt } },
             lastState: {},
             ready: true,
@@ -437,7 +438,7 @@ export function clusterObjects(
               spec: {
                 containers: [
                   {
-                    name: 'kuard',
+                    name: 'kuard-amd64',
                     image: 'gcr.io/kuar-demo/kuard-amd64:1',
                     resources: {},
                     terminationMessagePath: '/dev/termination-log',

@@ -124,7 +124,7 @@ describe('kube-api double', () => {
       4,
       4,
       '25m',
-      'kuard',
+      'kuard-amd64',
       'gcr.io/kuar-demo/kuard-amd64:1',
       'app=kuard',
     ]);
@@ -171,7 +171,7 @@ describe('kube-api double', () => {
       reason: 'NonZeroExitCode',
       details: { causes: [{ reason: 'ExitCode', message: '3' }] },
     });
-    expect(execs.at(-1)).toMatchObject({ container: 'kuard', command: cmd });
+    expect(execs.at(-1)).toMatchObject({ container: 'kuard-amd64', command: cmd });
   });
 
   it('refuses exec into an unknown pod or container with a Status', async () => {
