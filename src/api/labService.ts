@@ -241,6 +241,8 @@ export class LabService implements Disposable {
     }
 
     const id = `lab${this.nextSession++}`;
+    // What the previous lab session captured describes another environment: it leaves the snapshot.
+    this.options.snapshot.clear('lab');
     const recorded = args.replay !== undefined;
     const trusted = recorded || this.trust.state(dir).trusted;
     const progress = ProgressStore.open(

@@ -151,8 +151,10 @@ export class SnapshotService implements Disposable {
     return true;
   }
 
-  clear(): void {
-    this.entries.length = 0;
+  /** Removes every capture, or only those of one origin (a new lab session replaces the previous one's). */
+  clear(origin?: CaptureOrigin): void {
+    const kept = origin === undefined ? [] : this.entries.filter((e) => e.info.origin !== origin);
+    this.entries.splice(0, this.entries.length, ...kept);
     this.changed();
   }
 

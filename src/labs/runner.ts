@@ -60,7 +60,7 @@ export interface Snapshotter {
 
 /**
  * The stand-in snapshot until src/analyze provides one: each capture is stored under its `as=` name (or block
- * id); a capture from a role with many instances (e.g. `node`) is stored as `{instance: value}`.
+ * id); a capture from all instances of a `many` role (e.g. `node`) is stored as `{instance: value}`.
  */
 export class PlainSnapshot implements Snapshotter {
   private readonly state: Record<string, unknown> = {};

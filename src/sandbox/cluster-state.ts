@@ -135,6 +135,7 @@ export interface ClusterObjects {
   readonly services: KubeObject[];
   readonly endpoints: KubeObject[];
   readonly endpointslices: KubeObject[];
+  readonly deployments: KubeObject[];
 }
 
 export function uid(seed: string): string {
@@ -229,7 +230,7 @@ export function clusterObjects(
   });
 
   const nodeByName = new Map(plan.nodes.map((n) => [n.name, n]));
-  const pods = plan.pods.map((p) => {
+  const pods: KubeObject[] = plan.pods.map((p) => {
     const rs = `kuard-${p.labels['pod-template-hash'] ?? ''}`;
     const hostIP = nodeByName.get(p.node)!.ip;
     const cond = (type: string) => ({
@@ -263,7 +264,8 @@ export function clusterObjects(
       spec: {
         containers: [
           {
-            name: 'kuard',
+            // `kubectl create deployment kuard --image=…/kuard-amd64:1` names the container after the image.
+            name: 'kuard-amd64',
             image: 'gcr.io/kuar-demo/kuard-amd64:1',
             ports: [{ containerPort: 8080, protocol: 'TCP' }],
             resources: {},
@@ -300,7 +302,7 @@ export function clusterObjects(
         startTime: createdAt,
         containerStatuses: [
           {
-            name: 'kuard',
+            name: 'kuard-amd64',
             state: { running: { startedAt: createdAt } },
             lastState: {},
             ready: true,
@@ -317,6 +319,173 @@ export function clusterObjects(
     };
   });
 
+  // kube-proxy, the DaemonSet kubeadm installs: one host-network pod per node (the lab lists them by k8s-app).
+  const kubeProxyHash = createHash('sha256').update(`${plan.name}/kube-proxy`).digest('hex').slice(0, 10);
+  for (const n of plan.nodes) {
+    const name = `kube-proxy-${createHash('sha256')
+      .update(`${plan.name}/kube-proxy/${n.name}`)
+      .digest('hex')
+      .slice(0, 5)
+      .replace(/[0-9]/g, (d) => 'bcdfghjklm'[Number(d)]!)}`;
+    pods.push({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: meta(
+        'Pod',
+        name,
+        'kube-system',
+        {
+          'controller-revision-hash': kubeProxyHash,
+          'k8s-app': 'kube-proxy',
+          'pod-template-generation': '1',
+        },
+        {
+          generateName: 'kube-proxy-',
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'DaemonSet',
+              name: 'kube-proxy',
+              uid: u('DaemonSet', 'kube-system', 'kube-proxy'),
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+      ),
+      spec: {
+        containers: [
+          {
+            name: 'kube-proxy',
+            image: 'registry.k8s.io/kube-proxy:v1.32.0',
+            command: [
+              '/usr/local/bin/kube-proxy',
+              '--config=/var/lib/kube-proxy/config.conf',
+              `--hostname-override=${n.name}`,
+            ],
+            resources: {},
+            securityContext: { privileged: true },
+            terminationMessagePath: '/dev/termination-log',
+            terminationMessagePolicy: 'File',
+            imagePullPolicy: 'IfNotPresent',
+          },
+        ],
+        restartPolicy: 'Always',
+        terminationGracePeriodSeconds: 30,
+        dnsPolicy: 'ClusterFirst',
+        serviceAccountName: 'kube-proxy',
+        serviceAccount: 'kube-proxy',
+        nodeName: n.name,
+        hostNetwork: true,
+        securityContext: {},
+        schedulerName: 'default-scheduler',
+        tolerations: [{ operator: 'Exists' }],
+        priorityClassName: 'system-node-critical',
+        priority: 2000001000,
+        preemptionPolicy: 'PreemptLowerPriority',
+      },
+      status: {
+        phase: 'Running',
+        conditions: [
+          { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: createdAt },
+          { type: 'Ready', status: 'True', lastProbeTime: null, lastTransitionTime: createdAt },
+          { type: 'ContainersReady', status: 'True', lastProbeTime: null, lastTransitionTime: createdAt },
+          { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: createdAt },
+        ],
+        hostIP: n.ip,
+        hostIPs: [{ ip: n.ip }],
+        podIP: n.ip,
+        podIPs: [{ ip: n.ip }],
+        startTime: createdAt,
+        containerStatuses: [
+          {
+            name: 'kube-proxy',
+            state: { running: { startedAt: createdAt } },
+            lastState: {},
+            ready: true,
+            restartCount: 0,
+            image: 'registry.k8s.io/kube-proxy:v1.32.0',
+            imageID: 'registry.k8s.io/kube-proxy@sha256:labdeck-sandbox-double',
+            containerID: `containerd://${createHash('sha256').update(`${plan.name}/kube-proxy/${n.name}`).digest('hex')}`,
+            started: true,
+          },
+        ],
+        qosClass: 'BestEffort',
+      },
+    });
+  }
+
+  // The Deployment behind the kuard pods, as `kubectl create deployment kuard --image=… --replicas=N` makes it.
+  const kuardPods = plan.pods.filter((p) => p.labels['app'] === 'kuard');
+  const templateHash = kuardPods[0]?.labels['pod-template-hash'];
+  const deployments: KubeObject[] = kuardPods.length
+    ? [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: meta(
+            'Deployment',
+            'kuard',
+            'default',
+            { app: 'kuard' },
+            { generation: 1, annotations: { 'deployment.kubernetes.io/revision': '1' } },
+          ),
+          spec: {
+            replicas: kuardPods.length,
+            selector: { matchLabels: { app: 'kuard' } },
+            template: {
+              metadata: { creationTimestamp: null, labels: { app: 'kuard' } },
+              spec: {
+                containers: [
+                  {
+                    name: 'kuard-amd64',
+                    image: 'gcr.io/kuar-demo/kuard-amd64:1',
+                    resources: {},
+                    terminationMessagePath: '/dev/termination-log',
+                    terminationMessagePolicy: 'File',
+                    imagePullPolicy: 'IfNotPresent',
+                  },
+                ],
+                restartPolicy: 'Always',
+                terminationGracePeriodSeconds: 30,
+                dnsPolicy: 'ClusterFirst',
+                securityContext: {},
+                schedulerName: 'default-scheduler',
+              },
+            },
+            strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } },
+            revisionHistoryLimit: 10,
+            progressDeadlineSeconds: 600,
+          },
+          status: {
+            observedGeneration: 1,
+            replicas: kuardPods.length,
+            updatedReplicas: kuardPods.length,
+            readyReplicas: kuardPods.length,
+            availableReplicas: kuardPods.length,
+            conditions: [
+              {
+                type: 'Available',
+                status: 'True',
+                lastUpdateTime: createdAt,
+                lastTransitionTime: createdAt,
+                reason: 'MinimumReplicasAvailable',
+                message: 'Deployment has minimum availability.',
+              },
+              {
+                type: 'Progressing',
+                status: 'True',
+                lastUpdateTime: createdAt,
+                lastTransitionTime: createdAt,
+                reason: 'NewReplicaSetAvailable',
+                message: `ReplicaSet "kuard-${templateHash ?? ''}" has successfully progressed.`,
+              },
+            ],
+          },
+        },
+      ]
+    : [];
+
   const services = plan.services.map((s) => ({
     apiVersion: 'v1',
     kind: 'Service',
@@ -324,7 +493,7 @@ export function clusterObjects(
       'Service',
       s.name,
       s.namespace,
-      s.selector ? { run: 'kuard' } : { component: 'apiserver', provider: 'kubernetes' },
+      s.selector ? { app: 'kuard' } : { component: 'apiserver', provider: 'kubernetes' },
     ),
     spec: {
       clusterIP: s.clusterIP,
@@ -344,7 +513,8 @@ export function clusterObjects(
       ...(s.selector ? { selector: { ...s.selector } } : {}),
       sessionAffinity: 'None',
       type: s.type,
-      ...(s.type === 'NodePort' ? { externalTrafficPolicy: 'Cluster' } : {}),
+      ...(s.type === 'LoadBalancer' ? { allocateLoadBalancerNodePorts: true } : {}),
+      ...(s.type !== 'ClusterIP' ? { externalTrafficPolicy: 'Cluster' } : {}),
     },
     status: { loadBalancer: {} },
   }));
@@ -357,7 +527,7 @@ export function clusterObjects(
     // (kubectl describe dereferences it).
     const slicePort = { name: s.portName, protocol: 'TCP', port: s.targetPort };
     const labels: Record<string, string> = s.selector
-      ? { run: 'kuard' }
+      ? { app: 'kuard' }
       : { 'endpointslice.kubernetes.io/skip-mirror': 'true' };
     const sliceName = s.selector ? `${s.name}-${uid(`${plan.name}/slice/${s.name}`).slice(0, 5)}` : s.name;
     if (!s.selector) {
@@ -438,7 +608,7 @@ export function clusterObjects(
     });
   }
 
-  return { namespaces, nodes, pods, services, endpoints, endpointslices };
+  return { namespaces, nodes, pods, services, endpoints, endpointslices, deployments };
 }
 
 /** The body a kuard pod answers `GET /env/api` with: the process environment a kubelet gives the container. */

@@ -1,7 +1,7 @@
 /**
  * A Kubernetes API server **test double** for the sandbox (not a real API server): enough of the REST surface for
  * the real `kubectl` and `@kubernetes/client-node` to list, get and watch namespaces, nodes, pods, services,
- * endpoints and discovery.k8s.io/v1 endpointslices.
+ * endpoints, discovery.k8s.io/v1 endpointslices and apps/v1 deployments, and to exec into pods.
  *
  * - Discovery: legacy `/api`, `/apis`, `/api/v1`, `/apis/discovery.k8s.io/v1` (kubectl falls back to these when the
  *   aggregated-discovery content type is not offered). No OpenAPI: `kubectl get` does not need it.
@@ -12,10 +12,16 @@
  * - `watch=1` with resourceVersion (history replay), `allowWatchBookmarks` (periodic BOOKMARK events),
  *   `timeoutSeconds`, and 410 Gone: `expire()` compacts history; watches then get an ERROR event with a
  *   Status of code 410 / reason Expired, and lists or watches from older versions are refused the same way.
+ * - apps/v1 deployments (what `kubectl exec deploy/NAME` and `kubectl expose deployment` read).
+ * - `pods/NAME/exec` over WebSockets (kubectl's default since 1.30), when the caller gives an `exec` runner.
  * - State comes from the caller (`update(objects)`), which derives it from the real sandbox topology.
  * - HTTPS with the sandbox's own CA (like kubeadm's https://<master>:6443), or plain HTTP; no authentication.
  */
+import type { ChildProcess } from 'node:child_process';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { ClusterObjects, KubeObject } from './cluster-state.js';
@@ -26,7 +32,7 @@ interface ResourceInfo {
   readonly name: ResourceName;
   readonly singular: string;
   readonly kind: string;
-  readonly group: '' | 'discovery.k8s.io';
+  readonly group: '' | 'discovery.k8s.io' | 'apps';
   readonly namespaced: boolean;
   readonly shortNames?: readonly string[];
   readonly categories?: readonly string[];
@@ -75,9 +81,20 @@ const RESOURCES: readonly ResourceInfo[] = [
     group: 'discovery.k8s.io',
     namespaced: true,
   },
+  {
+    name: 'deployments',
+    singular: 'deployment',
+    kind: 'Deployment',
+    group: 'apps',
+    namespaced: true,
+    shortNames: ['deploy'],
+    categories: ['all'],
+  },
 ];
 
 const READ_VERBS = ['get', 'list', 'watch'];
+/** The named API groups served (each at v1), in the order a real server lists them. */
+const API_GROUPS = ['apps', 'discovery.k8s.io'] as const;
 
 interface Stored {
   readonly obj: KubeObject;
@@ -105,7 +122,21 @@ export interface KubeApiDoubleOptions {
   readonly bookmarkIntervalMs?: number;
   /** Address clients see in `/api` serverAddressByClientCIDRs. */
   readonly serverAddress?: string;
+  /**
+   * Runs a `kubectl exec` command in a pod (the sandbox: inside the pod's network namespace). Without it the
+   * double refuses exec. Stdout, stderr and the exit code go back over the WebSocket stream protocol.
+   */
+  readonly exec?: (req: ExecRequest) => ChildProcess;
 }
+
+export interface ExecRequest {
+  readonly pod: KubeObject;
+  readonly container: string;
+  readonly command: readonly string[];
+}
+
+/** kubectl ≥ 1.30 execs over WebSockets (KEP-4006); v5 adds the close frame that ends stdin. */
+const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
 export class KubeApiDouble {
   private rv = 0;
@@ -169,6 +200,9 @@ export class KubeApiDouble {
       ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler)
       : createServer(handler);
     this.server = server;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
@@ -176,8 +210,96 @@ export class KubeApiDouble {
     return server;
   }
 
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false,
+  });
+
+  /**
+   * `pods/NAME/exec` over WebSockets, the remotecommand stream protocol (k8s.io/apimachinery
+   * pkg/util/remotecommand, client-go tools/remotecommand/websocket.go): every binary message starts with a
+   * channel byte, 0 stdin, 1 stdout, 2 stderr, 3 the final Status, 255 (v5) "close this channel". No tty.
+   */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refuse = (code: number, reason: string, message: string) => {
+      const body = JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message,
+        reason,
+        code,
+      });
+      socket.end(
+        `HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    };
+    const url = new URL(req.url ?? '/', 'http://double');
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
+    if (!m) return refuse(404, 'NotFound', 'the server could not find the requested resource');
+    const [, ns, name] = m as unknown as [string, string, string];
+    const pod = this.store.get('pods')!.get(`${ns}/${name}`)?.obj;
+    if (!pod) return refuse(404, 'NotFound', `pods "${name}" not found`);
+    const containers = ((pod['spec'] as { containers?: { name: string }[] }).containers ?? []).map(
+      (c) => c.name,
+    );
+    const container = url.searchParams.get('container') || containers[0] || '';
+    if (!containers.includes(container))
+      return refuse(400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
+    const command = url.searchParams.getAll('command');
+    if (!command.length) return refuse(400, 'BadRequest', 'you must specify at least 1 command');
+    const exec = this.options.exec;
+    if (!exec) return refuse(403, 'Forbidden', 'the kube-api double does not run exec here');
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      if (!EXEC_PROTOCOLS.includes(ws.protocol)) {
+        ws.close(1002, `subprotocol must be one of ${EXEC_PROTOCOLS.join(', ')}`);
+        return;
+      }
+      const wantStdin = url.searchParams.get('stdin') === 'true' || url.searchParams.get('stdin') === '1';
+      const child = exec({ pod, container, command });
+      const send = (channel: number, data: Buffer) => {
+        if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), data]));
+      };
+      child.stdout?.on('data', (d: Buffer) => send(1, d));
+      child.stderr?.on('data', (d: Buffer) => send(2, d));
+      child.stdin?.on('error', () => undefined); // the command may exit before reading its input
+      if (!wantStdin) child.stdin?.end();
+      ws.on('message', (data: Buffer) => {
+        if (data[0] === 0) child.stdin?.write(data.subarray(1));
+        else if (data[0] === 255 && data[1] === 0) child.stdin?.end();
+      });
+      ws.on('close', () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
+      let done = false;
+      const finish = (code: number | null, error?: string) => {
+        if (done) return;
+        done = true;
+        const status =
+          code === 0
+            ? { metadata: {}, status: 'Success' }
+            : {
+                metadata: {},
+                status: 'Failure',
+                message:
+                  error ??
+                  `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${code ?? 137}`,
+                reason: 'NonZeroExitCode',
+                details: { causes: [{ reason: 'ExitCode', message: String(code ?? 137) }] },
+              };
+        send(3, Buffer.from(JSON.stringify(status)));
+        ws.close(1000);
+      };
+      child.on('error', (err) => finish(126, `cannot run the command: ${err.message}`));
+      child.on('close', (code) => finish(code));
+    });
+  }
+
   async close(): Promise<void> {
     for (const w of [...this.watches]) w.close();
+    for (const c of this.wss.clients) c.terminate();
+    this.wss.close();
     const s = this.server;
     this.server = undefined;
     if (s) {
@@ -223,32 +345,38 @@ export class KubeApiDouble {
       });
     }
     if (path === '/apis') {
-      const gv = { groupVersion: 'discovery.k8s.io/v1', version: 'v1' };
       return sendJson(res, 200, {
         kind: 'APIGroupList',
         apiVersion: 'v1',
-        groups: [{ name: 'discovery.k8s.io', versions: [gv], preferredVersion: gv }],
+        groups: API_GROUPS.map((name) => {
+          const gv = { groupVersion: `${name}/v1`, version: 'v1' };
+          return { name, versions: [gv], preferredVersion: gv };
+        }),
       });
     }
     if (path === '/api/v1') return sendJson(res, 200, resourceList('v1', ''));
-    if (path === '/apis/discovery.k8s.io') {
-      const gv = { groupVersion: 'discovery.k8s.io/v1', version: 'v1' };
-      return sendJson(res, 200, {
-        kind: 'APIGroup',
-        apiVersion: 'v1',
-        name: 'discovery.k8s.io',
-        versions: [gv],
-        preferredVersion: gv,
-      });
+    const g = /^\/apis\/([a-z0-9.]+)(\/v1)?$/.exec(path);
+    const apiGroup = API_GROUPS.find((x) => x === g?.[1]);
+    if (g && apiGroup) {
+      const gv = { groupVersion: `${apiGroup}/v1`, version: 'v1' };
+      return g[2]
+        ? sendJson(res, 200, resourceList(`${apiGroup}/v1`, apiGroup))
+        : sendJson(res, 200, {
+            kind: 'APIGroup',
+            apiVersion: 'v1',
+            name: apiGroup,
+            versions: [gv],
+            preferredVersion: gv,
+          });
     }
-    if (path === '/apis/discovery.k8s.io/v1')
-      return sendJson(res, 200, resourceList('discovery.k8s.io/v1', 'discovery.k8s.io'));
 
     const m =
       /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?([a-z]+)(?:\/([^/]+))?$/.exec(path) ??
-      /^\/apis\/discovery\.k8s\.io\/v1\/(?:namespaces\/([^/]+)\/)?([a-z]+)(?:\/([^/]+))?$/.exec(path);
+      /^\/apis\/[a-z0-9.]+\/v1\/(?:namespaces\/([^/]+)\/)?([a-z]+)(?:\/([^/]+))?$/.exec(path);
     if (!m) return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
-    const group = path.startsWith('/apis/') ? 'discovery.k8s.io' : '';
+    const group = API_GROUPS.find((x) => path.startsWith(`/apis/${x}/v1/`)) ?? '';
+    if (path.startsWith('/apis/') && !group)
+      return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
     const [, ns, resName, name] = m as unknown as [string, string | undefined, string, string | undefined];
     const info = RESOURCES.find((r) => r.name === resName && r.group === group);
     if (!info) {
@@ -666,7 +794,7 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (o: Obj, now: D
         o.metadata.name,
         spec.type,
         spec.clusterIP || '<none>',
-        '<none>',
+        serviceExternalIP(o),
         ports || '<none>',
         age(o, now),
         selector,
@@ -700,6 +828,54 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (o: Obj, now: D
         ? addrs.slice(0, 3).join(',') + (addrs.length > 3 ? ` + ${addrs.length - 3} more...` : '')
         : '<unset>';
       return [o.metadata.name, o['addressType'], portStr, epStr, age(o, now)];
+    },
+  },
+  deployments: {
+    columns: [
+      NAME_COL,
+      col('Ready', 'Number of the pod with ready state'),
+      col(
+        'Up-to-date',
+        'Total number of non-terminated pods targeted by this deployment that have the desired template spec.',
+      ),
+      col(
+        'Available',
+        'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.',
+      ),
+      AGE_COL,
+      col('Containers', 'Names of each container in the template.', 1),
+      col('Images', 'Images referenced by each container in the template.', 1),
+      col(
+        'Selector',
+        "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template's labels.",
+        1,
+      ),
+    ],
+    cells: (o, now) => {
+      const spec = o['spec'] as {
+        replicas?: number;
+        selector?: { matchLabels?: Record<string, string> };
+        template: { spec: { containers: { name: string; image: string }[] } };
+      };
+      const st = o['status'] as {
+        readyReplicas?: number;
+        updatedReplicas?: number;
+        availableReplicas?: number;
+      };
+      const match = spec.selector?.matchLabels ?? {};
+      return [
+        o.metadata.name,
+        `${st.readyReplicas ?? 0}/${spec.replicas ?? 0}`,
+        st.updatedReplicas ?? 0,
+        st.availableReplicas ?? 0,
+        age(o, now),
+        spec.template.spec.containers.map((c) => c.name).join(','),
+        spec.template.spec.containers.map((c) => c.image).join(','),
+        Object.keys(match)
+          .sort()
+          .map((k) => `${k}=${match[k]}`)
+          .join(',') || '<none>',
+      ];
     },
   },
   namespaces: {
@@ -776,6 +952,22 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (o: Obj, now: D
 };
 
 /** printers.go formatEndpoints: up to three ip:port, then " + N more...". */
+/** printers.go getServiceExternalIP: a LoadBalancer without an ingress (no cloud controller) is `<pending>`. */
+function serviceExternalIP(o: Obj): string {
+  const spec = o['spec'] as { type: string; externalIPs?: string[]; externalName?: string };
+  const ingress =
+    (o['status'] as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } | undefined)
+      ?.loadBalancer?.ingress ?? [];
+  const external = spec.externalIPs ?? [];
+  if (spec.type === 'ExternalName') return spec.externalName ?? '<none>';
+  if (spec.type === 'LoadBalancer') {
+    const lb = ingress.map((i) => i.ip || i.hostname || '').filter(Boolean);
+    if (external.length || lb.length) return [...external, ...lb].join(',');
+    return '<pending>';
+  }
+  return external.length ? external.join(',') : '<none>';
+}
+
 function formatEndpoints(
   subsets: readonly { addresses?: { ip: string }[]; ports?: { port: number }[] }[],
 ): string {

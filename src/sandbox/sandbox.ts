@@ -37,6 +37,7 @@ import {
 } from './cluster-state.js';
 import type { FaultName, FaultSet, HostFacts } from './cluster-state.js';
 import { nodeRestoreText } from './kube-proxy-rules.js';
+import { LAB_INVENTORY_FILE, labInventoryText } from './labInventory.js';
 import { isAlive, must, run, startDaemon, waitFor, which, sleep } from './processes.js';
 import { checkInstanceName, planNamespaces, planSandbox, DEFAULT_INSTANCE, KUARD_PORT } from './topology.js';
 import type { NodePlan, PlanOptions, PodPlan, SandboxPlan } from './topology.js';
@@ -85,6 +86,8 @@ export interface SandboxInfo {
   readonly knownHosts: string;
   readonly identity: string;
   readonly kubeconfig: string;
+  /** The lab inventory binding the lab roles to this instance's machines (`labdeck lab run --inventory`). */
+  readonly inventory: string;
   readonly bastion: string;
   readonly nodes: readonly { name: string; ip: string }[];
   readonly pods: readonly { name: string; ip: string; node: string }[];
@@ -197,6 +200,7 @@ export class Sandbox {
       knownHosts: this.path('known_hosts'),
       identity: this.path('id_ed25519'),
       kubeconfig: this.path('kubeconfig'),
+      inventory: this.path(LAB_INVENTORY_FILE),
       bastion: p.bastionIp,
       nodes: p.nodes.map((n) => ({ name: n.name, ip: n.ip })),
       pods: p.pods.map((x) => ({ name: x.name, ip: x.ip, node: x.node })),
@@ -340,6 +344,7 @@ export class Sandbox {
       }),
     ]);
     this.writeSshFiles();
+    writeFileSync(this.path(LAB_INVENTORY_FILE), labInventoryText(p), { mode: 0o600 });
     await this.makeCertificates();
     await this.makeAdminCertificate();
     this.writeClusterFiles({}, state.createdAt);
@@ -399,7 +404,18 @@ export class Sandbox {
       for (const peer of p.nodes) {
         if (peer !== n) await ipn(n.netns, 'route', 'add', peer.podCIDR, 'via', peer.ip, 'dev', 'eth0');
       }
-      await must('ip', ['netns', 'exec', n.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+      // kube-proxy (iptables mode, localhostNodePorts: true, the default) sets route_localnet=1 so that a NodePort on
+      // 127.0.0.1 can be DNATed to a pod (pkg/proxy/iptables/proxier.go, sysctlRouteLocalnet); without it
+      // `curl localhost:NODEPORT` on a node gets no answer.
+      await must('ip', [
+        'netns',
+        'exec',
+        n.netns,
+        'sysctl',
+        '-qw',
+        'net.ipv4.ip_forward=1',
+        'net.ipv4.conf.all.route_localnet=1',
+      ]);
     }
 
     await Promise.all(p.pods.map((pod) => this.buildPodNetwork(pod)));
@@ -562,6 +578,7 @@ export class Sandbox {
       'id_ed25519',
       'id_ed25519.pub',
       'kubeconfig',
+      LAB_INVENTORY_FILE,
       join('pki', 'ca.crt'),
     ]) {
       chownSync(this.path(f), owner.uid, owner.gid);
@@ -749,6 +766,11 @@ export class Sandbox {
       writeFileSync(f, cniStandIn(plugin));
       chmodSync(f, 0o755);
     }
+    // A node's root has a fresh home, not this machine's: without these, an SSH session on a node would run the
+    // host's own ~/.bashrc (through the overlay), with whatever it starts (seen here: `pyenv init`, whose rehash
+    // lock made concurrent sessions on several nodes wait forever). Debian's defaults for root.
+    writeFileSync(up('root', '.bashrc'), DEBIAN_ROOT_BASHRC);
+    writeFileSync(up('root', '.profile'), DEBIAN_ROOT_PROFILE);
     mkdirSync(up('root', '.kube'), { recursive: true, mode: 0o700 });
     writeFileSync(up('root', '.kube', 'config'), this.kubeconfigText(), { mode: 0o600 });
   }
@@ -814,6 +836,8 @@ export class Sandbox {
         this.path('pki', 'apiserver.crt'),
         '--tls-key',
         this.path('pki', 'apiserver.key'),
+        '--instance',
+        p.name,
       ],
       this.path('logs', 'api-double.log'),
     );
@@ -1131,6 +1155,30 @@ function hostFacts(): HostFacts {
   }
   return { kernelVersion: release(), osImage };
 }
+
+/** /etc/skel-like root dotfiles of a fresh Debian (base-files' /usr/share/base-files/dot.bashrc and profile). */
+const DEBIAN_ROOT_BASHRC = [
+  '# ~/.bashrc: executed by bash(1) for non-login shells.',
+  '',
+  '# Note: PS1 is set in /etc/profile, and the default umask is defined',
+  '# in /etc/login.defs. You should not need this unless you want different',
+  '# defaults for root.',
+  "# PS1='${debian_chroot:+($debian_chroot)}\\h:\\w\\$ '",
+  '# umask 022',
+  '',
+].join('\n');
+const DEBIAN_ROOT_PROFILE = [
+  '# ~/.profile: executed by Bourne-compatible login shells.',
+  '',
+  'if [ "$BASH" ]; then',
+  '  if [ -f ~/.bashrc ]; then',
+  '    . ~/.bashrc',
+  '  fi',
+  'fi',
+  '',
+  'mesg n 2> /dev/null || true',
+  '',
+].join('\n');
 
 /** The plugins the seed's node had in /opt/cni/bin. */
 const CNI_PLUGINS = [

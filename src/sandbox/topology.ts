@@ -38,7 +38,7 @@ export interface PodPlan {
 export interface ServicePlan {
   readonly name: string;
   readonly namespace: string;
-  readonly type: 'ClusterIP' | 'NodePort';
+  readonly type: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
   readonly clusterIP: string;
   readonly port: number;
   readonly portName: string;
@@ -150,7 +150,7 @@ export function planSandbox(opts: PlanOptions = {}): SandboxPlan {
     const k = perNode.get(node.name) ?? 0;
     perNode.set(node.name, k + 1);
     const podName = `kuard-${templateHash}-${k8sString(`${name}/kuard/${i}`, 5)}`;
-    const labels: Record<string, string> = { run: 'kuard', 'pod-template-hash': templateHash };
+    const labels: Record<string, string> = { app: 'kuard', 'pod-template-hash': templateHash };
     if (i < canary) labels['track'] = 'canary';
     pods.push({
       name: podName,
@@ -163,7 +163,10 @@ export function planSandbox(opts: PlanOptions = {}): SandboxPlan {
     });
   }
 
-  // ClusterIPs and the NodePort are the seed cluster's (kuard 10.97.169.67, NodePort 31986).
+  // ClusterIPs and the NodePort are the seed cluster's (kuard 10.97.169.67, NodePort 31986), and kuard is the
+  // LoadBalancer of the seed's `kubectl expose deployment kuard --type=LoadBalancer` (no cloud controller here, so
+  // its ingress stays pending, as on bare metal). Labels are today's `kubectl create deployment kuard` (app=kuard;
+  // the seed's 2019 `kubectl run` labelled run=kuard), what the TGIK-002 lab's setup step creates.
   const services: ServicePlan[] = [
     {
       name: 'kubernetes',
@@ -177,13 +180,13 @@ export function planSandbox(opts: PlanOptions = {}): SandboxPlan {
     {
       name: 'kuard',
       namespace: 'default',
-      type: 'NodePort',
+      type: 'LoadBalancer',
       clusterIP: '10.97.169.67',
       port: 80,
       portName: '',
       targetPort: KUARD_PORT,
       nodePort: 31986,
-      selector: { run: 'kuard' },
+      selector: { app: 'kuard' },
     },
     {
       name: 'kuard-canary',
@@ -193,7 +196,7 @@ export function planSandbox(opts: PlanOptions = {}): SandboxPlan {
       port: 80,
       portName: '',
       targetPort: KUARD_PORT,
-      selector: { run: 'kuard', track: 'canary' },
+      selector: { app: 'kuard', track: 'canary' },
     },
   ];
 

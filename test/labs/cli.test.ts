@@ -16,7 +16,7 @@ describe('labdeck lab', () => {
     const r = await run(['lab', 'validate', join(labs, 'tgik-002-networking-and-services')]);
     expect(r.code).toBe(0);
     expect(r.out).toBe(
-      'tgik-002-networking-and-services: valid: 12 steps, 26 blocks, 29 checks, roles workstation, master, node, pod\n',
+      'tgik-002-networking-and-services: valid: 12 steps, 26 blocks, 32 checks, roles workstation, master, node, pod\n',
     );
     expect((await run(['lab', 'validate', join(labs, 'pod-network-anatomy')])).code).toBe(0);
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -264,6 +264,46 @@ describe('runner rules', () => {
       message: `on w (local bash in ${dir}): \`echo no route to 10.244.1.5 >&2; exit 3\` exited 3 (expected 0): no route to 10.244.1.5 (after 2 attempts)`,
     });
     expect(r.checks[1]).toMatchObject({ status: 'skipped', message: 'needs check "first", which is failed' });
+  });
+
+  it('a many role keeps captures per instance when run on all, a plain value when run on first', async () => {
+    const dir = mkdtempSync(join(tmp, 'many-'));
+    const lab = inlineLab(
+      [
+        '## Nodes',
+        '',
+        '```sh {role=n parse=lines as=all}',
+        'echo "$PWD" | tail -c 2',
+        '```',
+        '',
+        '```sh {role=n on=first parse=lines as=one}',
+        'echo first',
+        '```',
+        '',
+        '```yaml {checks}',
+        '- id: one-plain',
+        '  run: {role: n, on: first, command: echo checked, parse: lines, as: checked}',
+        '  assert:',
+        '    - count: one where it=first == 1',
+        '    - that: checked[0] == checked',
+        '    - count: all == 2',
+        '```',
+      ].join('\n'),
+      'roles: {n: {description: nodes, many: true}}',
+    );
+    for (const d of ['a', 'b']) mkdirSync(join(dir, d));
+    const runner = new LabRunner({
+      lab,
+      targets: () => ['a', 'b'].map((d) => ({ instance: d, target: new LocalTarget({ cwd: join(dir, d) }) })),
+      parse: parseOutput,
+      trusted: true,
+    });
+    const r = await runner.runStep('nodes');
+    const state = runner.state().state;
+    runner.dispose();
+    expect(state['all']).toEqual({ a: ['a'], b: ['b'] });
+    expect(state['one']).toEqual(['first']);
+    expect(r.checks[0]).toMatchObject({ status: 'done' });
   });
 
   it('an unresolved variable stops the step before anything runs, and names what is missing', async () => {

@@ -112,10 +112,10 @@ describe('the seed-2019 recording of TGIK 002', () => {
       'service-selects-kuard',
       'cluster-ip-unchanged',
       'node-port-unchanged',
-      'chains-match-endpoints',
+      'kube-proxy-agrees',
     ]);
-    expect(text('chains-match-endpoints')).toContain('sep-stale');
-    expect(text('chains-match-endpoints')).toContain('192.168.236.133:8080');
+    expect(text('kube-proxy-agrees')).toContain('sep-stale');
+    expect(text('kube-proxy-agrees')).toContain('192.168.236.133:8080');
     expect(text('cluster-ip-unchanged')).toContain('is now 10.110.41.209, but step 5 saw 10.97.169.67');
     expect(text('node-port-unchanged')).toContain('is now 30361, but step 5 saw 31986');
     // The pod-to-pod answer names a pod that is in no pod list of the seed.

@@ -43,7 +43,7 @@ describe('sandbox faults', () => {
   it('missing-endpoint: a running matching pod is not in Endpoints and gets no traffic', async () => {
     const pod = faultTargets(h.sandbox.plan).missingEndpointPod;
     await h.sandbox.fault('missing-endpoint', true);
-    const pods = await ssh(h, 'master', 'kubectl get pods -l run=kuard -o wide');
+    const pods = await ssh(h, 'master', 'kubectl get pods -l app=kuard -o wide');
     expect(pods.stdout).toMatch(new RegExp(`${pod.name}\\s+1/1\\s+Running`));
     await expectEventually(async () => expect(await endpointIps()).not.toContain(pod.ip));
     const answers = await curlMany(h, 'master', kuardUrl(), 40);

@@ -1,13 +1,28 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { clusterObjects } from '../../src/sandbox/cluster-state.js';
 import { KubeApiDouble } from '../../src/sandbox/kube-api-double.js';
+import type { ExecRequest } from '../../src/sandbox/kube-api-double.js';
 import { planSandbox } from '../../src/sandbox/topology.js';
 
 // The double on loopback, fed from a plan; requests as kubectl sends them.
 const plan = planSandbox({ name: 'ldu', pods: 4 });
 const created = '2026-01-01T00:00:00Z';
 const host = { kernelVersion: '6.1.0', osImage: 'Debian GNU/Linux 12 (bookworm)' };
-const double = new KubeApiDouble({ now: () => new Date('2026-01-01T00:25:00Z'), bookmarkIntervalMs: 100 });
+// exec runs the command as a local process (argv as given, no shell), with the pod's name in the environment.
+const execs: ExecRequest[] = [];
+const double = new KubeApiDouble({
+  now: () => new Date('2026-01-01T00:25:00Z'),
+  bookmarkIntervalMs: 100,
+  exec: (r) => {
+    execs.push(r);
+    return spawn(r.command[0]!, r.command.slice(1), {
+      stdio: 'pipe',
+      env: { PATH: process.env['PATH'] ?? '', POD: r.pod.metadata.name },
+    });
+  },
+});
 let base = '';
 
 beforeAll(async () => {
@@ -75,16 +90,102 @@ describe('kube-api double', () => {
     );
     expect(svc).toContainEqual([
       'kuard',
-      'NodePort',
+      'LoadBalancer',
       '10.97.169.67',
-      '<none>',
+      '<pending>',
       '80:31986/TCP',
       '25m',
-      'run=kuard',
+      'app=kuard',
     ]);
     const ep = (await get('/api/v1/namespaces/default/endpoints/kuard', TABLE)).body.rows[0]
       .cells[1] as string;
     expect(ep).toMatch(/^(192\.168\.\d\.\d+:8080,){2}192\.168\.\d\.\d+:8080 \+ 1 more\.\.\.$/);
+  });
+
+  it('serves apps/v1 deployments with printers.go columns', async () => {
+    const groups = (await get('/apis')).body.groups.map((g: { name: string }) => g.name);
+    expect(groups).toEqual(['apps', 'discovery.k8s.io']);
+    expect((await get('/apis/apps/v1')).body.resources[0]).toMatchObject({
+      name: 'deployments',
+      kind: 'Deployment',
+      shortNames: ['deploy'],
+    });
+    const d = (await get('/apis/apps/v1/namespaces/default/deployments/kuard')).body;
+    expect(d).toMatchObject({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      spec: { replicas: 4, selector: { matchLabels: { app: 'kuard' } } },
+      status: { availableReplicas: 4 },
+    });
+    const t = (await get('/apis/apps/v1/namespaces/default/deployments', TABLE)).body;
+    expect(t.rows[0].cells).toEqual([
+      'kuard',
+      '4/4',
+      4,
+      4,
+      '25m',
+      'kuard-amd64',
+      'gcr.io/kuar-demo/kuard-amd64:1',
+      'app=kuard',
+    ]);
+    expect((await get('/apis/batch/v1/namespaces/default/jobs')).status).toBe(404);
+  });
+
+  it('lists a kube-proxy pod per node in kube-system, on the host network', async () => {
+    const r = await get(
+      '/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-proxy&fieldSelector=status.phase%3DRunning',
+    );
+    const pods = r.body.items as { spec: { nodeName: string }; status: { podIP: string; hostIP: string } }[];
+    expect(pods.map((p) => p.spec.nodeName).sort()).toEqual(plan.nodes.map((n) => n.name).sort());
+    for (const p of pods) expect(p.status.podIP).toBe(p.status.hostIP);
+  });
+
+  it('execs over the WebSocket stream protocol: stdin with the v5 close, stdout, stderr, exit code', async () => {
+    const pod = plan.pods[0]!.name;
+    const cmd = ['sh', '-c', 'cat; echo "in $POD" >&2; exit 3'];
+    const q = [
+      ...cmd.map((c) => `command=${encodeURIComponent(c)}`),
+      'stdin=true',
+      'stdout=true',
+      'stderr=true',
+    ];
+    const ws = new WebSocket(
+      `${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/${pod}/exec?${q.join('&')}`,
+      ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
+    );
+    const got: Record<number, string> = { 1: '', 2: '', 3: '' };
+    const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+    ws.on('message', (d: Buffer) => (got[d[0]!] += d.subarray(1).toString()));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    expect(ws.protocol).toBe('v5.channel.k8s.io');
+    ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('hello\n')]));
+    ws.send(Buffer.from([255, 0]));
+    await closed;
+    expect(got[1]).toBe('hello\n');
+    expect(got[2]).toBe(`in ${pod}\n`);
+    expect(JSON.parse(got[3]!)).toMatchObject({
+      status: 'Failure',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+    });
+    expect(execs.at(-1)).toMatchObject({ container: 'kuard-amd64', command: cmd });
+  });
+
+  it('refuses exec into an unknown pod or container with a Status', async () => {
+    const open = (path: string) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${base.replace('http', 'ws')}${path}`, ['v5.channel.k8s.io']);
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => resolve(101));
+        ws.on('error', () => undefined);
+      });
+    expect(await open('/api/v1/namespaces/default/pods/nope/exec?command=true')).toBe(404);
+    expect(
+      await open(`/api/v1/namespaces/default/pods/${plan.pods[0]!.name}/exec?command=true&container=nope`),
+    ).toBe(400);
   });
 
   it('gets cluster-scoped objects by name', async () => {

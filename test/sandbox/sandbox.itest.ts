@@ -96,7 +96,7 @@ describe('labdeck sandbox (real sshd, netns, iptables, kubectl)', () => {
     );
     expect(r.stdout).toMatch(/^master\s+Ready\s+control-plane\s+\S+\s+v1\.32\.0\s+10\.0\.8\.10\s/m);
     expect(r.stdout).toMatch(
-      /^kuard\s+NodePort\s+10\.97\.169\.67\s+<none>\s+80:31986\/TCP\s+\S+\s+run=kuard$/m,
+      /^kuard\s+LoadBalancer\s+10\.97\.169\.67\s+<pending>\s+80:31986\/TCP\s+\S+\s+app=kuard$/m,
     );
     expect(r.stdout).toMatch(
       /^kuard\s+(192\.168\.\d+\.\d+:8080,){2}192\.168\.\d+\.\d+:8080 \+ 7 more\.\.\.\s+\S+$/m,

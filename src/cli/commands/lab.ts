@@ -104,6 +104,7 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
   const lab = loadValid(dir);
   if (!lab) return 2;
   let inventory: Inventory;
+  let replaySkipsSetup = false;
   const recordings = new Map<string, Recording>();
   if (flags.replay) {
     const recDir = resolve(flags.replay);
@@ -120,6 +121,11 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
     }
     recordings.set(recDir, rec);
     inventory = replayInventory(lab, recDir, rec);
+    // A run recorded with --skip-setup (e.g. against the sandbox, which already has the state) has no setup
+    // commands to answer with: its replay skips them the same way.
+    const recorded = new Set(rec.entries.map((e) => e.block));
+    const setup = lab.steps.flatMap((st) => st.blocks.filter((b) => b.kind === 'setup').map((b) => b.id));
+    if (setup.length && !setup.some((id) => recorded.has(id))) replaySkipsSetup = true;
   } else {
     if (!flags.inventory) {
       err('error: --inventory FILE is required (or --replay RECORDING); see docs/labs.md, "Inventory"');
@@ -200,11 +206,13 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
       if (replaying) {
         const first = [...bound.targets.values()][0]?.[0];
         out(`[RECORDED] Nothing runs: results come from the ${first?.target.description ?? 'recording'}.`);
+        if (replaySkipsSetup && !flags.skipSetup)
+          out('[RECORDED] The recording was made with --skip-setup: setup blocks are skipped.');
       }
     }
     const summary = await runner.runAll({
       ...(from ? { from } : {}),
-      ...(flags.skipSetup ? { skipSetup: true } : {}),
+      ...(flags.skipSetup || replaySkipsSetup ? { skipSetup: true } : {}),
     });
     await progress.flush();
     if (writer) {

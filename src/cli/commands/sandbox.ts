@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, watchFile, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { FAULTS, FAULT_DESCRIPTIONS, isFaultName } from '../../sandbox/cluster-state.js';
 import type { ClusterObjects } from '../../sandbox/cluster-state.js';
 import { KubeApiDouble } from '../../sandbox/kube-api-double.js';
+import type { ExecRequest } from '../../sandbox/kube-api-double.js';
 import { startKuard } from '../../sandbox/kuard-server.js';
 import { DEFAULT_BASE_DIR, Sandbox, SandboxError, preflight } from '../../sandbox/sandbox.js';
 import type { SandboxEnv, SandboxInfo } from '../../sandbox/sandbox.js';
@@ -64,6 +68,7 @@ export function describeUp(info: SandboxInfo): string {
     `  kube-api double  ${info.apiServer}  (on master; a test double, not a real API server)`,
     `  services    ${svc}`,
     `  ssh_config  ${info.sshConfig}`,
+    `  inventory   ${info.inventory}   (binds the lab roles to these machines)`,
     info.faults.length ? `  faults on   ${info.faults.join(', ')}` : '',
     '',
     'Try next:',
@@ -72,6 +77,7 @@ export function describeUp(info: SandboxInfo): string {
     kuard ? `  ${ssh} master curl -s ${kuard.clusterIP}/env/api` : '',
     kuard?.nodePort ? `  ${ssh} worker-2 curl -s ${info.nodes[1]?.ip ?? ''}:${kuard.nodePort}/env/api` : '',
     `  ${ssh} worker-1 cat /etc/cni/net.d/10-calico.conflist`,
+    `  labdeck lab run labs/tgik-002-networking-and-services --inventory ${info.inventory} --skip-setup`,
     `  sudo labdeck sandbox fault stale-sep on${nameOpt}     (faults: ${FAULTS.join(', ')})`,
     `  sudo labdeck sandbox down${nameOpt}`,
     '',
@@ -208,10 +214,22 @@ export function registerSandbox(program: Command): void {
     .option('--ready <file>')
     .option('--tls-cert <file>')
     .option('--tls-key <file>')
+    .option('--instance <name>', 'sandbox instance whose pod namespaces `kubectl exec` enters')
     .action(
-      async (opts: { listen: string; state: string; ready?: string; tlsCert?: string; tlsKey?: string }) => {
+      async (opts: {
+        listen: string;
+        state: string;
+        ready?: string;
+        tlsCert?: string;
+        tlsKey?: string;
+        instance?: string;
+      }) => {
         const [host, port] = splitHostPort(opts.listen);
-        const double = new KubeApiDouble({ serverAddress: opts.listen });
+        const instance = opts.instance;
+        const double = new KubeApiDouble({
+          serverAddress: opts.listen,
+          ...(instance ? { exec: (r: ExecRequest) => execInPod(instance, dirname(opts.state), r) } : {}),
+        });
         const load = () => {
           try {
             double.update(JSON.parse(readFileSync(opts.state, 'utf8')) as ClusterObjects);
@@ -234,6 +252,46 @@ export function registerSandbox(program: Command): void {
         await untilSignal(() => void double.close());
       },
     );
+}
+
+/**
+ * `kubectl exec` in the sandbox: the command runs in the pod's network namespace (a host-network pod: its node's)
+ * with its own hostname (the pod name, in a fresh UTS namespace) and the environment a kubelet gives kuard; the
+ * files are the host's (no container image here). argv goes to `exec "$@"` unchanged, never through a shell.
+ */
+function execInPod(instance: string, dir: string, r: ExecRequest): ChildProcess {
+  const name = r.pod.metadata.name;
+  const spec = r.pod['spec'] as { hostNetwork?: boolean; nodeName?: string };
+  if (spec.hostNetwork) {
+    return spawn('ip', ['netns', 'exec', `${instance}-${spec.nodeName ?? ''}`, ...r.command], {
+      stdio: 'pipe',
+    });
+  }
+  let env: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+  try {
+    env = (
+      JSON.parse(readFileSync(join(dir, 'pods', `${name}.json`), 'utf8')) as { env: Record<string, string> }
+    ).env;
+  } catch {
+    // not a kuard pod of this instance: the default PATH
+  }
+  return spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      `${instance}-pod-${name}`,
+      'unshare',
+      '--uts',
+      '--',
+      'sh',
+      '-c',
+      'hostname "$0" && exec "$@"',
+      name,
+      ...r.command,
+    ],
+    { stdio: 'pipe', env },
+  );
 }
 
 function splitHostPort(s: string): [string, number] {
