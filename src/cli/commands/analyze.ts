@@ -1,6 +1,6 @@
 /**
  * `labdeck analyze FILE…`: parse captured outputs, join them into one snapshot, print the service views and
- * findings (docs/analyze.md). `labdeck analyze --diff BEFORE_DIR AFTER_DIR`: what changed between two snapshots.
+ * findings (docs/json.md, "labdeck analyze"). `labdeck analyze --diff BEFORE_DIR AFTER_DIR`: what changed between two snapshots.
  *
  * A FILE may carry prefixes saying what and from where: `NODE=ip-10-0-18-181:iptables-save:dump.txt`. A file
  * `<name>.meta.json` beside `<name>.txt` (the golden-fixture convention) may give `command`, `node`, `takenAt`.
