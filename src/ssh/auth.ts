@@ -68,8 +68,12 @@ export function makeAuthHandler(
           tried.push(`agent (${m.socket})`);
           return { type: 'agent', username: hop.user, agent: m.socket };
         case 'publickey': {
-          const key = await loadKey(m.identityFile, m.optional === true, hopName, prompts);
-          if (key === undefined) continue;
+          const key = await loadKey(m.identityFile, hopName, prompts);
+          if (typeof key === 'string') {
+            // Default identity files that do not exist are skipped silently, as OpenSSH does.
+            if (!(m.optional && key === 'missing')) tried.push(`publickey (${m.identityFile}: ${key})`);
+            continue;
+          }
           tried.push(`publickey (${m.identityFile})`);
           return { type: 'publickey', username: hop.user, key };
         }
@@ -113,28 +117,23 @@ export function makeAuthHandler(
   };
 }
 
-async function loadKey(
-  file: string,
-  optional: boolean,
-  hopName: string,
-  prompts: SshPrompts,
-): Promise<ParsedKey | undefined> {
+async function loadKey(file: string, hopName: string, prompts: SshPrompts): Promise<ParsedKey | string> {
   let data: Buffer;
   try {
     data = await readFile(file);
-  } catch {
-    // OpenSSH: a missing explicitly configured identity is a warning, not fatal; default ones are silent.
-    void optional;
-    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'missing'
+      : `unreadable: ${(err as Error).message}`;
   }
   let parsed = utils.parseKey(data);
   for (let attempt = 1; parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message); attempt++) {
-    if (attempt > 3) return undefined;
+    if (attempt > 3) return 'wrong passphrase';
     const passphrase = await prompts.passphrase({ hop: hopName, identityFile: file, attempt });
-    if (passphrase === undefined) return undefined;
+    if (passphrase === undefined) return 'no passphrase given';
     parsed = utils.parseKey(data, passphrase);
   }
-  if (parsed instanceof Error) return undefined;
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  return key;
+  if (parsed instanceof Error) return `not a usable private key: ${parsed.message}`;
+  const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
+  return key ?? 'no key in file';
 }

@@ -317,6 +317,8 @@ export class SshConnectionFactory {
       // No shell: argv was split from the config and our parameters are substituted per argument.
       proxyProcess = spawn(cmd as string, args, { stdio: ['pipe', 'pipe', 'pipe'] });
       proxyProcess.on('error', () => undefined);
+      proxyProcess.stdin?.on('error', () => undefined);
+      proxyProcess.stdout?.on('error', () => undefined);
       proxyProcess.stderr?.resume();
       sock = Duplex.from({ readable: proxyProcess.stdout, writable: proxyProcess.stdin });
       sock.on('error', () => undefined);
@@ -606,7 +608,10 @@ export class SshConnectionFactory {
       const [cmd, ...args] = hop.transport.argv;
       proc = spawn(cmd as string, args, { stdio: ['pipe', 'pipe', 'ignore'] });
       proc.on('error', () => undefined);
+      proc.stdin?.on('error', () => undefined);
+      proc.stdout?.on('error', () => undefined);
       sock = Duplex.from({ readable: proc.stdout, writable: proc.stdin });
+      sock.on('error', () => undefined);
     } else sock = await tcpConnect(hop, name);
     const known = new KnownHostsStore(hop.knownHostsFiles);
     const keyName = hop.hostKeyAlias ?? hop.host;

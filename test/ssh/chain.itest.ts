@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SshConnectionFactory,
+  SshError,
   batchPrompts,
   defaultSshConfigEnv,
   resolveProfile,
@@ -88,13 +89,16 @@ describe('jump chains against real sshd', () => {
     }
   });
 
-  it("turns the seed's ProxyCommand `ssh … nc %h %p` into jumps, two and three hops", async () => {
+  it("turns the seed's ProxyCommand `ssh … nc %h %p` (and `-W %h:%p`) into jumps, two and three hops", async () => {
     const p2 = profile('node-nc');
     expect(p2.jumps.map((h) => h.host)).toEqual([net.hop('bastion').ip]);
     const p3 = profile('third-nc');
     expect(p3.jumps.map((h) => h.host)).toEqual([net.hop('bastion').ip, '10.201.0.2']);
+    // And the `ssh … -W %h:%p` form, given on the command line.
+    const pw = profile('10.201.0.2', [['proxycommand', `ssh -F ${configFile} -W %h:%p bastion`]]);
+    expect(pw.jumps.map((h) => h.host)).toEqual([net.hop('bastion').ip]);
     const factory = new SshConnectionFactory({ prompts: batchPrompts });
-    for (const p of [p2, p3]) {
+    for (const p of [p2, p3, pw]) {
       const conn = await factory.connect(p);
       try {
         expect((await conn.exec('hostname -I')).stdout.toString()).toContain(p.target.host);
@@ -186,6 +190,30 @@ describe('jump chains against real sshd', () => {
     } finally {
       writeFileSync(net.authorizedKeys, authorized);
     }
+  });
+
+  it('names the hop and what was tried when authentication fails', async () => {
+    const stranger = join(net.dir, 'stranger_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+    const factory = new SshConnectionFactory({ prompts: batchPrompts });
+    const p = profile('node');
+    const target = {
+      ...p.target,
+      auth: [
+        { kind: 'publickey' as const, identityFile: join(net.dir, 'no-such-key') },
+        { kind: 'publickey' as const, identityFile: stranger },
+      ],
+    };
+    const err = await factory.connect({ ...p, target }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SshError);
+    expect((err as SshError).code).toBe('auth-failed');
+    expect((err as SshError).message).toBe(
+      `authentication to node (root@10.201.0.2:22) failed (tried: publickey (${join(net.dir, 'no-such-key')}: missing), publickey (${stranger}))`,
+    );
+    expect(factory.openConnectionCount).toBe(0);
   });
 
   it('authenticates with a password through the UI callback (throwaway user)', async () => {

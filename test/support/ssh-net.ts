@@ -177,6 +177,9 @@ export class SshNet {
         'X11Forwarding no',
         'PrintMotd no',
         'AcceptEnv LANG',
+        // Debian's bash sources ~/.bashrc for commands run by sshd when SHLVL < 2; this machine's root
+        // .bashrc runs `pyenv init` (~450 ms per session), which would swamp every test and benchmark.
+        'SetEnv SHLVL=2',
         extra,
         '',
       ].join('\n'),
