@@ -192,6 +192,9 @@ export class SshConfigReader {
     const out = new Map<string, Setting>();
     const set = (key: string, values: readonly string[], file: string, line: number): void => {
       const k = key.toLowerCase();
+      // ProxyJump and ProxyCommand exclude each other: whichever is obtained first wins (ssh_config(5)).
+      if ((k === 'proxyjump' || k === 'proxycommand') && (out.has('proxyjump') || out.has('proxycommand')))
+        return;
       const prev = out.get(k);
       if (accumulating.has(k)) {
         out.set(k, { values: [...(prev?.values ?? []), ...values], file, line });
@@ -531,7 +534,7 @@ function resolveChain(
     transport: { kind: 'tcp' },
   };
 
-  // ProxyJump wins over ProxyCommand when both are given (whichever comes first in OpenSSH; we take ProxyJump).
+  // At most one of ProxyJump and ProxyCommand is set: collect() keeps whichever came first, as OpenSSH does.
   const proxyJump = first('proxyjump');
   let proxyCommand = s.get('proxycommand')?.values;
   // From the command line (-o ProxyCommand=...) the value is one string: tokenize it as a config line would be.

@@ -67,6 +67,12 @@ describe('ssh_config resolution', () => {
     expect(profile?.jumps.map((h) => `${h.user}@${h.host}:${h.port}`)).toEqual(['admin@13.125.51.126:2222']);
   });
 
+  it('takes whichever of ProxyCommand and ProxyJump comes first, as OpenSSH does', () => {
+    // `ssh -o ProxyCommand=… deep`: the command line comes before the config's ProxyJump, so it wins.
+    const { profile } = resolve('deep', [['ProxyCommand', 'ssh -W %h:%p -p 2200 admin@13.125.51.126']]);
+    expect(profile?.jumps.map((h) => `${h.user}@${h.host}:${h.port}`)).toEqual(['admin@13.125.51.126:2200']);
+  });
+
   it('reads ProxyJump chains with user@host:port forms', () => {
     const { profile } = resolve('deep');
     expect(profile?.jumps.map((h) => `${h.name}=${h.user}@${h.host}:${h.port}`)).toEqual([
