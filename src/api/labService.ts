@@ -109,6 +109,11 @@ export class LabService implements Disposable {
   private readonly sessions = new Map<string, Session>();
   private readonly pendingConfirms = new Map<string, { session: string; resolve: (yes: boolean) => void }>();
   private readonly trust: TrustStore;
+  /**
+   * One store per progress file: two sessions of the same lab and environment (two windows, or a restart of
+   * the session) share it, so neither overwrites what the other recorded from a stale copy.
+   */
+  private readonly progressStores = new Map<string, ProgressStore>();
   private nextSession = 1;
   private nextConfirm = 1;
 
@@ -245,11 +250,7 @@ export class LabService implements Disposable {
     this.options.snapshot.clear('lab');
     const recorded = args.replay !== undefined;
     const trusted = recorded || this.trust.state(dir).trusted;
-    const progress = ProgressStore.open(
-      progressFile(this.options.dataDir, lab.id, inventory.environment),
-      lab.id,
-      inventory.environment,
-    );
+    const progress = this.progressStore(lab.id, inventory.environment);
     const runner = new LabRunner({
       lab,
       targets: (role) => bound.targets.get(role) ?? [],
@@ -273,6 +274,16 @@ export class LabService implements Disposable {
     };
     this.sessions.set(id, { info, runner, bound, progress, queue: Promise.resolve() });
     return info;
+  }
+
+  private progressStore(labId: string, environment: string): ProgressStore {
+    const file = progressFile(this.options.dataDir, labId, environment);
+    let store = this.progressStores.get(file);
+    if (!store) {
+      store = ProgressStore.open(file, labId, environment);
+      this.progressStores.set(file, store);
+    }
+    return store;
   }
 
   private onCommand(session: string, c: CommandRecord): void {

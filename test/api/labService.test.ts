@@ -137,4 +137,19 @@ describe('LabService', () => {
     writeFileSync(join(root, 'bad.yaml'), 'environment: x\nroles:\n  nobody: local\n');
     expect(() => service.start({ labId: 'tiny', inventory: join(root, 'bad.yaml') })).toThrow(/workstation/);
   });
+
+  it('keeps what two sessions of one lab and environment record, in one progress file', async () => {
+    const a = service.start({ labId: 'tiny', inventory: join(root, 'inventory.yaml') });
+    const b = service.start({ labId: 'tiny', inventory: join(root, 'inventory.yaml') });
+    await service.runChecks(a.id, 'pods');
+    await service.runBlock(b.id, 'exit-codes', 'fails');
+    await service.runStep(b.id, 'exit-codes', false);
+    await service.stop(a.id);
+    await service.stop(b.id);
+    const saved = JSON.parse(readFileSync(join(root, 'data', 'progress', 'tiny', 'here.json'), 'utf8')) as {
+      steps: Record<string, { status?: string; checks: Record<string, { status: string }> }>;
+    };
+    expect(saved.steps['pods']?.checks['two-pods']?.status).toBe('failed');
+    expect(saved.steps['exit-codes']?.status).toBe('failed');
+  });
 });
