@@ -227,6 +227,8 @@ export function createBackend(options: BackendOptions): Backend {
     },
     'labs.list': () => labs.list(),
     'labs.open': ({ id }) => labs.open(id),
+    'labs.add': ({ dir }) => labs.add(expandHome(dir)),
+    'labs.trust': ({ id, trusted }) => labs.setTrusted(id, trusted),
     'labs.start': ({ id, replay, inventory }) =>
       labs.start({
         labId: id,

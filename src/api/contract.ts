@@ -184,6 +184,15 @@ export const methods = {
   /** The app's own labs. */
   'labs.list': { request: empty, reply: z.custom<LabSummary[]>() },
   'labs.open': { request: z.object({ id: labId }).strict(), reply: z.custom<LabDocument>() },
+  /** Lists a lab from a folder outside the app's labs; it is untrusted until `labs.trust`. */
+  'labs.add': {
+    request: z.object({ dir: z.string().min(1).max(4096) }).strict(),
+    reply: z.custom<LabSummary>(),
+  },
+  'labs.trust': {
+    request: z.object({ id: labId, trusted: z.boolean() }).strict(),
+    reply: z.custom<LabSummary>(),
+  },
   /** Binds the lab's roles to a recording (`replay`: a name under the lab's recordings/) or an inventory file. */
   'labs.start': {
     request: z

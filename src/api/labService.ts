@@ -114,6 +114,7 @@ export class LabService implements Disposable {
    * the session) share it, so neither overwrites what the other recorded from a stale copy.
    */
   private readonly progressStores = new Map<string, ProgressStore>();
+  private readonly opened = new Set<string>();
   private nextSession = 1;
   private nextConfirm = 1;
 
@@ -122,11 +123,46 @@ export class LabService implements Disposable {
   }
 
   private labDirs(): string[] {
-    if (!existsSync(this.options.labsDir)) return [];
-    return readdirSync(this.options.labsDir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(join(this.options.labsDir, d.name, 'lab.md')))
-      .map((d) => join(this.options.labsDir, d.name))
-      .sort();
+    const own = existsSync(this.options.labsDir)
+      ? readdirSync(this.options.labsDir, { withFileTypes: true })
+          .filter((d) => d.isDirectory() && existsSync(join(this.options.labsDir, d.name, 'lab.md')))
+          .map((d) => join(this.options.labsDir, d.name))
+          .sort()
+      : [];
+    return [...own, ...[...this.opened].filter((d) => !own.includes(d))];
+  }
+
+  /**
+   * Opens a lab from a folder outside the app's own labs (a course's, a colleague's): it is listed from now on,
+   * untrusted until the user trusts it, so each of its commands is shown with where it runs and asked first.
+   */
+  add(dir: string): LabSummary {
+    const abs = resolve(dir);
+    if (!existsSync(join(abs, 'lab.md'))) {
+      throw new ApiFailure('lab-not-found', `${abs} has no lab.md: pick the folder that holds the lab`, dir);
+    }
+    const loaded = loadLabDir(abs);
+    if (!loaded.lab) {
+      throw new ApiFailure('lab-invalid', `${abs}: ${loaded.errors.map(formatProblem).join('; ')}`, dir);
+    }
+    const clash = this.labDirs().find((d) => d !== abs && loadLabDir(d).lab?.id === loaded.lab?.id);
+    if (clash)
+      throw new ApiFailure(
+        'lab-id-taken',
+        `a lab with id "${loaded.lab.id}" is already open (${clash})`,
+        dir,
+      );
+    this.opened.add(abs);
+    return this.summary(abs, loaded.lab);
+  }
+
+  /** The user's decision about a lab's trust (built-in labs are always trusted). */
+  async setTrusted(id: string, trusted: boolean): Promise<LabSummary> {
+    const { dir, lab } = this.find(id);
+    if (this.trust.isBuiltin(dir)) return this.summary(dir, lab);
+    if (trusted) await this.trust.trust(dir);
+    else await this.trust.revoke(dir);
+    return this.summary(dir, lab);
   }
 
   private recordings(dir: string): RecordingSummary[] {

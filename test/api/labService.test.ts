@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LabService, type LabCommandView } from '../../src/api/labService.js';
+import { LabService, type LabCommandView, type LabConfirmRequest } from '../../src/api/labService.js';
 import { SnapshotService } from '../../src/api/snapshotService.js';
 import type { CheckResult } from '../../src/labs/runner.js';
 
@@ -43,6 +43,7 @@ describe('LabService', () => {
   let snapshot: SnapshotService;
   const commands: LabCommandView[] = [];
   const checks: { step: string; result: CheckResult }[] = [];
+  const confirms: LabConfirmRequest[] = [];
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'labdeck-labservice-'));
@@ -52,6 +53,7 @@ describe('LabService', () => {
     snapshot = new SnapshotService(() => {});
     commands.length = 0;
     checks.length = 0;
+    confirms.length = 0;
     service = new LabService({
       labsDir: join(root, 'labs'),
       dataDir: join(root, 'data'),
@@ -59,9 +61,7 @@ describe('LabService', () => {
       events: {
         command: (v) => commands.push(v),
         check: (e) => checks.push(e),
-        confirm: () => {
-          throw new Error('a built-in lab never asks');
-        },
+        confirm: (request) => confirms.push(request),
       },
     });
   });
@@ -151,5 +151,49 @@ describe('LabService', () => {
     };
     expect(saved.steps['pods']?.checks['two-pods']?.status).toBe('failed');
     expect(saved.steps['exit-codes']?.status).toBe('failed');
+  });
+
+  it('opens a lab from elsewhere untrusted: every command is shown with where it runs and asked first', async () => {
+    const outside = join(root, 'elsewhere', 'tiny-copy');
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'lab.md'), labMd.replace('id: tiny', 'id: tiny-copy'));
+    expect(service.add(outside)).toMatchObject({ id: 'tiny-copy', builtin: false, trusted: false });
+    expect(service.list().map((l) => l.id)).toEqual(['tiny', 'tiny-copy']);
+    const twin = join(root, 'elsewhere', 'twin');
+    mkdirSync(twin, { recursive: true });
+    writeFileSync(join(twin, 'lab.md'), labMd);
+    expect(() => service.add(twin)).toThrow(/a lab with id "tiny" is already open/);
+    expect(() => service.add(join(root, 'elsewhere'))).toThrow(/has no lab.md/);
+
+    const session = service.start({ labId: 'tiny-copy', inventory: join(root, 'inventory.yaml') });
+    const ran = service.runBlock(session.id, 'pods', 'get-pods');
+    await expect.poll(() => confirms.length).toBe(1);
+    expect(confirms[0]).toMatchObject({
+      session: session.id,
+      role: 'workstation',
+      step: 'pods',
+      block: 'get-pods',
+    });
+    expect(confirms[0]?.where).toMatch(/^workstation \(local bash/);
+    expect(confirms[0]?.command).toContain("printf 'NAME");
+    expect(commands).toEqual([]); // nothing ran before the answer
+    service.answer(confirms[0]!.request, true);
+    expect(await ran).toEqual({ id: 'get-pods', status: 'done' });
+    expect(commands).toHaveLength(1);
+
+    const declined = service.runBlock(session.id, 'exit-codes', 'fails');
+    await expect.poll(() => confirms.length).toBe(2);
+    service.answer(confirms[1]!.request, false);
+    expect(await declined).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/you declined to run on workstation/),
+    });
+    expect(commands).toHaveLength(1);
+
+    // Trusted from now on (until the folder changes): nothing more is asked.
+    expect(await service.setTrusted('tiny-copy', true)).toMatchObject({ trusted: true });
+    const again = service.start({ labId: 'tiny-copy', inventory: join(root, 'inventory.yaml') });
+    expect((await service.runBlock(again.id, 'exit-codes', 'fails')).status).toBe('failed');
+    expect(confirms).toHaveLength(2);
   });
 });

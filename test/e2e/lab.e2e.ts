@@ -1,3 +1,5 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,5 +77,51 @@ describe('the lab guide, played from a shipped recording (no cluster, no root)',
     await page.screenshot({ path: screenshotPath('lab-guide.png') });
     // README's picture: `UPDATE_DOCS_SCREENSHOT=1 npm run test:e2e` retakes it.
     if (process.env.UPDATE_DOCS_SCREENSHOT) await page.screenshot({ path: docsShot });
+  });
+
+  it('opens a lab from another folder untrusted, and asks before each command, showing where it runs', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'labdeck-e2e-lab-'));
+    try {
+      mkdirSync(path.join(dir, 'hello-lab'));
+      writeFileSync(
+        path.join(dir, 'hello-lab', 'lab.md'),
+        [
+          '---',
+          'id: hello-lab',
+          'title: Hello from elsewhere',
+          'summary: A lab that is not one of the app own.',
+          'estimatedTime: 1m',
+          'roles:',
+          '  workstation: {description: this machine}',
+          '---',
+          '## Say hello {#hello}',
+          '',
+          '```sh {role=workstation id=say-hello}',
+          'echo hello-from-an-untrusted-lab',
+          '```',
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(path.join(dir, 'inventory.yaml'), 'environment: here\nroles:\n  workstation: local\n');
+      await page.getByLabel('Lab folder').fill(path.join(dir, 'hello-lab'));
+      await page.getByRole('button', { name: 'Open', exact: true }).click();
+      await page.getByTestId('untrusted').waitFor();
+      await page.getByLabel('Inventory file').fill(path.join(dir, 'inventory.yaml'));
+      await page.getByRole('button', { name: 'Bind' }).click();
+      const block = page.getByTestId('lab-block-say-hello');
+      await expect.poll(async () => block.getByRole('button', { name: 'Run' }).isEnabled()).toBe(true);
+      await block.getByRole('button', { name: 'Run' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      expect(await dialog.innerText()).toMatch(
+        /workstation \(local bash[\s\S]*echo hello-from-an-untrusted-lab/,
+      );
+      expect(await block.getByTestId('lab-output').count()).toBe(0); // nothing ran before the answer
+      await dialog.getByRole('button', { name: 'Run it' }).click();
+      await block.getByTestId('lab-output').waitFor();
+      expect(await block.getByTestId('lab-output').innerText()).toContain('hello-from-an-untrusted-lab');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -183,6 +183,7 @@ export function LabPanel({
   const [confirm, setConfirm] = useState<LabConfirmRequest | null>(null);
   const [environment, setEnvironment] = useState<string>('');
   const [inventory, setInventory] = useState('');
+  const [folder, setFolder] = useState('');
   const sessionRef = useRef<LabSessionInfo | null>(null);
   sessionRef.current = session;
 
@@ -342,8 +343,44 @@ export function LabPanel({
           </p>
         )}
         {!doc.trusted && (
-          <p className="warn small">This lab is not one of LabDeck's own: every command asks first.</p>
+          <p className="warn small" data-testid="untrusted">
+            This lab is not one of LabDeck's own: each command is shown with where it runs, and asked first.{' '}
+            <button
+              onClick={() =>
+                void api.call('labs.trust', { id: doc.id, trusted: true }).then(
+                  (summary) => setDoc({ ...doc, ...summary }),
+                  (e: Error) => onError(e.message),
+                )
+              }
+            >
+              Trust this lab
+            </button>
+          </p>
         )}
+        <form
+          className="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void api.call('labs.add', { dir: folder.trim() }).then(
+              async (summary) => {
+                setFolder('');
+                setLabs(await api.call('labs.list', {}));
+                await open(summary.id);
+              },
+              (err: Error) => onError(err.message),
+            );
+          }}
+        >
+          <input
+            aria-label="Lab folder"
+            placeholder="open a lab folder: /path/to/lab"
+            value={folder}
+            onChange={(e) => setFolder(e.target.value)}
+          />
+          <button type="submit" disabled={!folder.trim()}>
+            Open
+          </button>
+        </form>
       </header>
       <ol className="lab-steps">
         {doc.lab.steps.map((s) => (
