@@ -50,6 +50,20 @@ export function App({ api }: { readonly api: ApiClient }) {
     setTerminals((prev) => new Map(prev).set(info.id, info));
   }, []);
 
+  /** Shows a terminal in a tab of its own, unless a tab already shows it (e.g. a lab opened it for a role). */
+  const showInTab = useCallback((id: string) => {
+    setTabs((prev) => {
+      const existing = prev.find((t) => t.panes.includes(id));
+      if (existing) {
+        setActiveTab(existing.key);
+        return prev;
+      }
+      const key = Date.now() + Math.random();
+      setActiveTab(key);
+      return [...prev, { key, panes: [id] }];
+    });
+  }, []);
+
   useEffect(() => {
     api.call('app.info', {}).then(setAppInfo, (e: Error) => setError(e.message));
     api.call('snapshot.get', {}).then(setSnapshot, () => {});
@@ -69,6 +83,11 @@ export function App({ api }: { readonly api: ApiClient }) {
       api.listen('snapshot.changed', setSnapshot),
       api.listen('ssh.prompt', (prompt) => setSshPrompts((prev) => [...prev, prompt])),
       api.listen('terminal.info', upsert),
+      // A terminal the backend opened (a lab role's machine, where its commands are typed) gets a tab.
+      api.listen('terminal.opened', (info) => {
+        upsert(info);
+        showInTab(info.id);
+      }),
       api.listen('terminal.exit', ({ id, exit }) =>
         setTerminals((prev) => {
           const info = prev.get(id);
@@ -81,7 +100,7 @@ export function App({ api }: { readonly api: ApiClient }) {
       api.onClose((reason) => setDisconnected(reason)),
     ];
     return () => offs.forEach((off) => off());
-  }, [api, upsert]);
+  }, [api, upsert, showInTab]);
 
   const createTerminal = useCallback(
     async (ssh?: { destination: string; config: string | undefined }): Promise<string | null> => {
@@ -112,12 +131,9 @@ export function App({ api }: { readonly api: ApiClient }) {
   const newTab = useCallback(
     async (ssh?: { destination: string; config: string | undefined }) => {
       const id = await createTerminal(ssh);
-      if (!id) return;
-      const key = Date.now() + Math.random();
-      setTabs((prev) => [...prev, { key, panes: [id] }]);
-      setActiveTab(key);
+      if (id) showInTab(id);
     },
-    [createTerminal],
+    [createTerminal, showInTab],
   );
 
   const split = useCallback(async () => {

@@ -8,7 +8,7 @@ import { UiSshPrompts } from './sshPrompts.js';
 import { defaultSshConfigEnv, resolveProfile, SshConnectionFactory, SshError } from '../ssh/index.js';
 import { expandHome, listSshHosts } from './sshHosts.js';
 import { dataDir, packageRoot } from './paths.js';
-import { LabService } from './labService.js';
+import { LabService, type OpenLabTerminal } from './labService.js';
 
 export interface BackendOptions {
   readonly host: 'electron' | 'web';
@@ -53,7 +53,10 @@ export function createBackend(options: BackendOptions): Backend {
   const terminals = new TerminalManager();
   const snapshot = new SnapshotService((view) => hub.emit('snapshot.changed', view));
   const localNode = os.hostname();
+  // Defined below (it needs the terminal wiring); the lab service calls it only once a session starts.
+  let openLabTerminal: OpenLabTerminal = async () => undefined;
   const labs = new LabService({
+    openTerminal: (binding) => openLabTerminal(binding),
     labsDir: options.labsDir ?? path.join(packageRoot(), 'labs'),
     dataDir: options.dataDir ?? dataDir(),
     snapshot,
@@ -126,6 +129,38 @@ export function createBackend(options: BackendOptions): Backend {
     }
     wire(s, profile.target.name);
     return s;
+  };
+
+  /** The shell's hooks report once it is up; a lab command typed before that would be lost. */
+  const whenReady = async (s: TerminalSession): Promise<TerminalSession> => {
+    for (let i = 0; i < 200 && !s.info().shellIntegration && !s.info().exit; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!s.info().shellIntegration) {
+      throw new Error(
+        `the terminal for this role reported no shell integration (bash or zsh needed): ${s.info().shell}`,
+      );
+    }
+    return s;
+  };
+
+  openLabTerminal = async ({ spec }) => {
+    let s: TerminalSession;
+    if (spec.kind === 'local') {
+      s = terminals.createLocal({
+        cols: 120,
+        rows: 30,
+        ...(spec.cwd ? { cwd: spec.cwd } : {}),
+        ...(spec.env ? { env: { ...spec.env } } : {}),
+      });
+      wire(s, localNode);
+    } else if (spec.kind === 'ssh') {
+      s = await openSsh(spec.host, spec.config, 120, 30);
+    } else {
+      return undefined;
+    }
+    hub.emit('terminal.opened', s.info());
+    return whenReady(s);
   };
 
   const handlers: Handlers = {

@@ -225,6 +225,8 @@ export const methods = {
 export const events = {
   'terminal.data': z.object({ id, data: z.string() }),
   'terminal.info': terminalInfo,
+  /** The backend opened a terminal for the user to watch (a lab role's machine, where its commands are typed). */
+  'terminal.opened': terminalInfo,
   'terminal.exit': z.object({ id, exit: terminalExit }),
   'terminal.block': z.object({ id, block: terminalBlock }),
   'snapshot.changed': z.custom<SnapshotView>(),

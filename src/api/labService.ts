@@ -1,7 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AnalyzedSnapshot } from '../labs/analyzedSnapshot.js';
-import { checkInventory, loadInventory, type Inventory } from '../labs/inventory.js';
+import { checkInventory, loadInventory, type Inventory, type TargetSpec } from '../labs/inventory.js';
+import type { TerminalSession } from '../terminal/types.js';
+import { TerminalTarget } from '../targets/terminalTarget.js';
+import type { BoundTarget } from '../labs/runner.js';
 import { formatProblem, loadLabDir } from '../labs/loadLab.js';
 import type { Lab } from '../labs/model.js';
 import { parseOutput } from '../labs/parseOutput.js';
@@ -83,12 +86,21 @@ export interface LabEvents {
   confirm(request: LabConfirmRequest): void;
 }
 
+/** Opens a terminal the user sees for a role instance bound to a machine (local or ssh); undefined: none. */
+export type OpenLabTerminal = (binding: {
+  readonly role: string;
+  readonly instance: string;
+  readonly spec: TargetSpec;
+}) => Promise<TerminalSession | undefined>;
+
 export interface LabServiceOptions {
   /** The app's own labs (trusted). */
   readonly labsDir: string;
   readonly dataDir: string;
   readonly snapshot: SnapshotService;
   readonly events: LabEvents;
+  /** When given, commands of roles bound to a machine are typed into a visible terminal of that machine. */
+  readonly openTerminal?: OpenLabTerminal;
 }
 
 interface Session {
@@ -227,7 +239,7 @@ export class LabService implements Disposable {
     return { ...this.summary(dir, lab), lab };
   }
 
-  start(args: { labId: string; replay?: string; inventory?: string }): LabSessionInfo {
+  async start(args: { labId: string; replay?: string; inventory?: string }): Promise<LabSessionInfo> {
     const { dir, lab } = this.find(args.labId);
     if ((args.replay === undefined) === (args.inventory === undefined)) {
       throw new ApiFailure(
@@ -281,6 +293,32 @@ export class LabService implements Disposable {
       throw new ApiFailure('lab-binding', (e as Error).message, args.inventory ?? args.replay);
     }
 
+    // Roles bound to a machine run in a terminal the user sees (each command typed at its prompt).
+    const targets = new Map<string, readonly BoundTarget[]>(bound.targets);
+    if (this.options.openTerminal && args.replay === undefined) {
+      try {
+        for (const [role, instances] of inventory.roles) {
+          const list = bound.targets.get(role);
+          if (!list) continue;
+          const wrapped: BoundTarget[] = [];
+          for (const [i, b] of list.entries()) {
+            const spec = instances[i]?.spec;
+            const session =
+              spec && (spec.kind === 'local' || spec.kind === 'ssh')
+                ? await this.options.openTerminal({ role, instance: b.instance, spec })
+                : undefined;
+            wrapped.push(
+              session ? { instance: b.instance, target: new TerminalTarget(session, b.target) } : b,
+            );
+          }
+          targets.set(role, wrapped);
+        }
+      } catch (e) {
+        bound.dispose();
+        throw new ApiFailure('lab-terminal', `could not open the lab's terminals: ${(e as Error).message}`);
+      }
+    }
+
     const id = `lab${this.nextSession++}`;
     // What the previous lab session captured describes another environment: it leaves the snapshot.
     this.options.snapshot.clear('lab');
@@ -289,7 +327,7 @@ export class LabService implements Disposable {
     const progress = this.progressStore(lab.id, inventory.environment);
     const runner = new LabRunner({
       lab,
-      targets: (role) => bound.targets.get(role) ?? [],
+      targets: (role) => targets.get(role) ?? [],
       parse: parseOutput,
       snapshot: new AnalyzedSnapshot(),
       progress,

@@ -90,7 +90,7 @@ describe('LabService', () => {
   });
 
   it('runs a block on the bound machine, streams its output and feeds the parsed table to the snapshot', async () => {
-    const session = service.start({ labId: 'tiny', inventory: join(root, 'inventory.yaml') });
+    const session = await service.start({ labId: 'tiny', inventory: join(root, 'inventory.yaml') });
     expect(session).toMatchObject({ labId: 'tiny', environment: 'here', recorded: false });
     expect(await service.runBlock(session.id, 'pods', 'get-pods')).toEqual({
       id: 'get-pods',
@@ -128,19 +128,25 @@ describe('LabService', () => {
     expect(saved.steps['pods']?.checks['two-pods']?.status).toBe('failed');
   });
 
-  it('says clearly what is wrong with a binding', () => {
-    expect(() => service.start({ labId: 'tiny' })).toThrow(
+  it('says clearly what is wrong with a binding', async () => {
+    await expect(service.start({ labId: 'tiny' })).rejects.toThrow(
       /either a recording to replay or an inventory file/,
     );
-    expect(() => service.start({ labId: 'tiny', replay: '../../etc' })).toThrow(/not a recording name/);
-    expect(() => service.start({ labId: 'tiny', replay: 'missing' })).toThrow(/cannot read the recording/);
+    await expect(service.start({ labId: 'tiny', replay: '../../etc' })).rejects.toThrow(
+      /not a recording name/,
+    );
+    await expect(service.start({ labId: 'tiny', replay: 'missing' })).rejects.toThrow(
+      /cannot read the recording/,
+    );
     writeFileSync(join(root, 'bad.yaml'), 'environment: x\nroles:\n  nobody: local\n');
-    expect(() => service.start({ labId: 'tiny', inventory: join(root, 'bad.yaml') })).toThrow(/workstation/);
+    await expect(service.start({ labId: 'tiny', inventory: join(root, 'bad.yaml') })).rejects.toThrow(
+      /workstation/,
+    );
   });
 
   it('keeps what two sessions of one lab and environment record, in one progress file', async () => {
-    const a = service.start({ labId: 'tiny', inventory: join(root, 'inventory.yaml') });
-    const b = service.start({ labId: 'tiny', inventory: join(root, 'inventory.yaml') });
+    const a = await service.start({ labId: 'tiny', inventory: join(root, 'inventory.yaml') });
+    const b = await service.start({ labId: 'tiny', inventory: join(root, 'inventory.yaml') });
     await service.runChecks(a.id, 'pods');
     await service.runBlock(b.id, 'exit-codes', 'fails');
     await service.runStep(b.id, 'exit-codes', false);
@@ -165,7 +171,7 @@ describe('LabService', () => {
     expect(() => service.add(twin)).toThrow(/a lab with id "tiny" is already open/);
     expect(() => service.add(join(root, 'elsewhere'))).toThrow(/has no lab.md/);
 
-    const session = service.start({ labId: 'tiny-copy', inventory: join(root, 'inventory.yaml') });
+    const session = await service.start({ labId: 'tiny-copy', inventory: join(root, 'inventory.yaml') });
     const ran = service.runBlock(session.id, 'pods', 'get-pods');
     await expect.poll(() => confirms.length).toBe(1);
     expect(confirms[0]).toMatchObject({
@@ -192,7 +198,7 @@ describe('LabService', () => {
 
     // Trusted from now on (until the folder changes): nothing more is asked.
     expect(await service.setTrusted('tiny-copy', true)).toMatchObject({ trusted: true });
-    const again = service.start({ labId: 'tiny-copy', inventory: join(root, 'inventory.yaml') });
+    const again = await service.start({ labId: 'tiny-copy', inventory: join(root, 'inventory.yaml') });
     expect((await service.runBlock(again.id, 'exit-codes', 'fails')).status).toBe('failed');
     expect(confirms).toHaveLength(2);
   });

@@ -79,7 +79,7 @@ describe('the lab guide, played from a shipped recording (no cluster, no root)',
     if (process.env.UPDATE_DOCS_SCREENSHOT) await page.screenshot({ path: docsShot });
   });
 
-  it('opens a lab from another folder untrusted, and asks before each command, showing where it runs', async () => {
+  it('opens a lab from another folder untrusted, asks before each command, and types it into a terminal the user sees', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'labdeck-e2e-lab-'));
     try {
       mkdirSync(path.join(dir, 'hello-lab'));
@@ -120,6 +120,15 @@ describe('the lab guide, played from a shipped recording (no cluster, no root)',
       await dialog.getByRole('button', { name: 'Run it' }).click();
       await block.getByTestId('lab-output').waitFor();
       expect(await block.getByTestId('lab-output').innerText()).toContain('hello-from-an-untrusted-lab');
+      // It was typed into the workstation's terminal, which the user watches in a tab of its own.
+      const typed = await Promise.all(
+        (await host.api.call('terminal.list', {})).map((t) => host.api.call('terminal.blocks', { id: t.id })),
+      );
+      expect(typed.flat().find((b) => b.command === 'echo hello-from-an-untrusted-lab')).toMatchObject({
+        output: 'hello-from-an-untrusted-lab',
+        exitCode: 0,
+      });
+      expect(await page.locator('.xterm-rows').last().innerText()).toContain('hello-from-an-untrusted-lab');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
