@@ -1,10 +1,11 @@
 import { SshConnectionFactory, batchPrompts } from '../ssh/index.js';
+import { KubectlDebugTarget } from './kubectlDebugTarget.js';
 import { KubectlExecTarget } from './kubectlExecTarget.js';
 import { LocalTarget } from './localTarget.js';
 import { loadRecording, type Recording } from './recording.js';
 import { ReplayTarget } from './replayTarget.js';
 import { SshTarget, type SshTargetHostKeys } from './sshTarget.js';
-import { TargetNotSupportedError, type Target } from './target.js';
+import type { Target } from './target.js';
 
 /** A binding from an inventory (src/labs/inventory.ts has the same shape, with paths already absolute). */
 export type TargetBinding =
@@ -24,7 +25,14 @@ export type TargetBinding =
       readonly context?: string;
       readonly kubeconfig?: string;
     }
-  | { readonly kind: 'kubectl-debug' };
+  | {
+      readonly kind: 'kubectl-debug';
+      readonly node: string;
+      readonly image: string;
+      readonly namespace: string;
+      readonly context?: string;
+      readonly kubeconfig?: string;
+    };
 
 export interface TargetContext {
   readonly role: string;
@@ -38,7 +46,7 @@ export interface TargetContext {
   readonly workstation?: Target;
 }
 
-/** Makes the target for one role instance; kinds this build cannot reach yet fail here, at bind time. */
+/** Makes the target for one role instance; a binding that cannot work (no workstation for kubectl) fails here. */
 export function createTarget(binding: TargetBinding, ctx: TargetContext): Target {
   switch (binding.kind) {
     case 'local':
@@ -73,7 +81,11 @@ export function createTarget(binding: TargetBinding, ctx: TargetContext): Target
           `role "${ctx.role}": kubectl-exec runs kubectl on the workstation, but no workstation role is bound`,
         );
       return new KubectlExecTarget({ ...binding, via: ctx.workstation });
-    default:
-      throw new TargetNotSupportedError(ctx.role, binding.kind);
+    case 'kubectl-debug':
+      if (!ctx.workstation)
+        throw new Error(
+          `role "${ctx.role}": kubectl-debug runs kubectl on the workstation, but no workstation role is bound`,
+        );
+      return new KubectlDebugTarget({ ...binding, via: ctx.workstation });
   }
 }

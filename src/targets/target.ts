@@ -26,16 +26,3 @@ export interface Target {
   runArgv?(argv: readonly string[], opts: RunOptions): Promise<CommandResult>;
   dispose(): void;
 }
-
-/** Thrown at bind time when an inventory names a kind of target this build cannot create yet. */
-export class TargetNotSupportedError extends Error {
-  constructor(
-    readonly role: string,
-    readonly targetKind: string,
-  ) {
-    super(
-      `role "${role}": "${targetKind}" targets are not yet supported by this build; bind the role to "local" or "replay" for now`,
-    );
-    this.name = 'TargetNotSupportedError';
-  }
-}

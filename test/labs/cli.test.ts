@@ -134,9 +134,12 @@ describe('labdeck lab', () => {
     expect(trusted.steps[0]).toMatchObject({ id: 'who-am-i', status: 'done' });
   });
 
-  it('bad inventories and unsupported bindings stop before anything runs (exit 2)', async () => {
+  it('bad inventories and bindings that cannot work stop before anything runs (exit 2)', async () => {
     const inv = join(tmp, 'ssh.yaml');
-    writeFileSync(inv, 'environment: x\nroles:\n  workstation: local\n  pod: {kubectl-debug: {node: n1}}\n');
+    writeFileSync(
+      inv,
+      'environment: x\nroles:\n  workstation: local\n  pod: {kubectl-debug: {node: "--all"}}\n',
+    );
     const r = await run([
       'lab',
       'run',
@@ -147,7 +150,7 @@ describe('labdeck lab', () => {
       join(tmp, 'd3'),
     ]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('error: role "pod": "kubectl-debug" targets are not yet supported by this build');
+    expect(r.err).toContain('error: kubectl debug: node, namespace and image cannot start with "-"');
     // An ssh binding whose config cannot be read fails at bind time too, naming the file.
     writeFileSync(
       inv,

@@ -5,7 +5,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkInventory, parseInventory } from '../../src/labs/inventory.js';
 import { formatProblem, loadLabDir } from '../../src/labs/loadLab.js';
 import { createTarget } from '../../src/targets/createTarget.js';
-import { TargetNotSupportedError } from '../../src/targets/target.js';
 
 const tmp = mkdtempSync(join(tmpdir(), `labdeck-inv-${process.pid}-`));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -70,12 +69,15 @@ describe('inventory', () => {
     ]);
   });
 
-  it('kubectl-debug bindings are accepted but say at bind time that this build cannot run them', () => {
-    expect(() => createTarget({ kind: 'kubectl-debug' }, { role: 'master', instance: 'master' })).toThrow(
-      TargetNotSupportedError,
-    );
-    expect(() => createTarget({ kind: 'kubectl-debug' }, { role: 'master', instance: 'master' })).toThrow(
-      `role "master": "kubectl-debug" targets are not yet supported by this build; bind the role to "local" or "replay" for now`,
+  it('kubectl bindings need a workstation to run kubectl on, and say so at bind time', () => {
+    const debug = {
+      kind: 'kubectl-debug',
+      node: 'worker1',
+      image: 'busybox:1.36',
+      namespace: 'default',
+    } as const;
+    expect(() => createTarget(debug, { role: 'node', instance: 'worker1' })).toThrow(
+      'role "node": kubectl-debug runs kubectl on the workstation, but no workstation role is bound',
     );
     // ssh and kubectl-exec bind (test/targets/sshTarget.itest.ts); their setup problems are named at bind time.
     expect(() =>
