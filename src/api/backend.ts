@@ -63,6 +63,7 @@ export function createBackend(options: BackendOptions): Backend {
     events: {
       command: (view) => hub.emit('labs.command', view),
       check: (event) => hub.emit('labs.check', event),
+      step: (event) => hub.emit('labs.step', event),
       confirm: (request) => hub.emit('labs.confirm', request),
     },
   });

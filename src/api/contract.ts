@@ -233,6 +233,7 @@ export const events = {
   'labs.command': z.custom<LabCommandView>(),
   'ssh.prompt': z.custom<SshPromptRequest>(),
   'labs.check': z.custom<{ session: string; step: string; result: CheckResult }>(),
+  'labs.step': z.custom<{ session: string; result: StepResult }>(),
   'labs.confirm': z.custom<LabConfirmRequest>(),
 } as const;
 

@@ -83,6 +83,7 @@ export interface LabConfirmRequest extends ConfirmRequest {
 export interface LabEvents {
   command(view: LabCommandView): void;
   check(event: { session: string; step: string; result: CheckResult }): void;
+  step(event: { session: string; result: StepResult }): void;
   confirm(request: LabConfirmRequest): void;
 }
 
@@ -336,6 +337,7 @@ export class LabService implements Disposable {
       observer: {
         command: (c) => this.onCommand(id, c),
         check: (step, result) => this.options.events.check({ session: id, step: step.id, result }),
+        stepDone: (result) => this.options.events.step({ session: id, result }),
       },
     });
     const info: LabSessionInfo = {

@@ -44,6 +44,7 @@ describe('LabService', () => {
   const commands: LabCommandView[] = [];
   const checks: { step: string; result: CheckResult }[] = [];
   const confirms: LabConfirmRequest[] = [];
+  const steps: string[] = [];
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'labdeck-labservice-'));
@@ -54,6 +55,7 @@ describe('LabService', () => {
     commands.length = 0;
     checks.length = 0;
     confirms.length = 0;
+    steps.length = 0;
     service = new LabService({
       labsDir: join(root, 'labs'),
       dataDir: join(root, 'data'),
@@ -61,6 +63,7 @@ describe('LabService', () => {
       events: {
         command: (v) => commands.push(v),
         check: (e) => checks.push(e),
+        step: (e) => steps.push(e.result.id),
         confirm: (request) => confirms.push(request),
       },
     });
@@ -150,6 +153,7 @@ describe('LabService', () => {
     await service.runChecks(a.id, 'pods');
     await service.runBlock(b.id, 'exit-codes', 'fails');
     await service.runStep(b.id, 'exit-codes', false);
+    expect(steps).toEqual(['exit-codes']);
     await service.stop(a.id);
     await service.stop(b.id);
     const saved = JSON.parse(readFileSync(join(root, 'data', 'progress', 'tiny', 'here.json'), 'utf8')) as {
