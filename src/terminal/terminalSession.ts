@@ -499,7 +499,10 @@ export class TerminalSessionImpl implements TerminalSession {
     const run = this.runs[0];
     if (!run || run.typed || this.tracker.phase !== 'input' || this.exitState || this.disposed) return;
     run.typed = true;
-    this.write(`${run.command}\r`);
+    // Whatever the user had typed at this prompt is cleared first (Ctrl-E, Ctrl-U: end of line, then erase it
+    // into the shell's kill ring, where Ctrl-Y brings it back), so the command is not glued onto it. Emacs-mode
+    // line editing, bash's and zsh's default; vi mode does not read these keys so.
+    this.write(`\x05\x15${run.command}\r`);
   }
 
   private pollProcessTitle(): void {

@@ -57,6 +57,17 @@ describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
     return blocks[n] as TerminalBlock;
   };
 
+  it('run() clears what the user had typed at the prompt instead of gluing the command onto it', async () => {
+    session.write('half-typed-by-the-user');
+    await new Promise((r) => setTimeout(r, 100));
+    const block = await session.run('echo typed-by-the-lab');
+    expect(block).toMatchObject({
+      command: 'echo typed-by-the-lab',
+      output: 'typed-by-the-lab',
+      exitCode: 0,
+    });
+  });
+
   it('never hands the nonce to programs, even when the prompt is an exported variable', async () => {
     // A user rc that exports PS1 (common in dotfiles): the hooks put the nonce into the prompt variables.
     await typeAndWait(shell === 'bash' ? 'export PS1' : 'export PS1 PROMPT_EOL_MARK');
