@@ -53,12 +53,13 @@ export function createBackend(options: BackendOptions): Backend {
   const terminals = new TerminalManager();
   const snapshot = new SnapshotService((view) => hub.emit('snapshot.changed', view));
   const localNode = os.hostname();
+  const data = options.dataDir ?? dataDir();
   // Defined below (it needs the terminal wiring); the lab service calls it only once a session starts.
   let openLabTerminal: OpenLabTerminal = async () => undefined;
   const labs = new LabService({
     openTerminal: (binding) => openLabTerminal(binding),
     labsDir: options.labsDir ?? path.join(packageRoot(), 'labs'),
-    dataDir: options.dataDir ?? dataDir(),
+    dataDir: data,
     snapshot,
     events: {
       command: (view) => hub.emit('labs.command', view),
@@ -67,7 +68,6 @@ export function createBackend(options: BackendOptions): Backend {
       confirm: (request) => hub.emit('labs.confirm', request),
     },
   });
-  const data = options.dataDir ?? dataDir();
   const wired = new Map<string, Disposable[]>();
   const sshPrompts = new UiSshPrompts((request) => hub.emit('ssh.prompt', request));
   const ssh = new SshConnectionFactory({ prompts: sshPrompts });
@@ -133,17 +133,32 @@ export function createBackend(options: BackendOptions): Backend {
   };
 
   /** The shell's hooks report once it is up; a lab command typed before that would be lost. */
-  const whenReady = async (s: TerminalSession): Promise<TerminalSession> => {
-    for (let i = 0; i < 200 && !s.info().shellIntegration && !s.info().exit; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    if (!s.info().shellIntegration) {
-      throw new Error(
-        `the terminal for this role reported no shell integration (bash or zsh needed): ${s.info().shell}`,
-      );
-    }
-    return s;
-  };
+  const whenReady = (s: TerminalSession): Promise<TerminalSession> =>
+    new Promise((resolve, reject) => {
+      const settle = (): boolean => {
+        const info = s.info();
+        if (info.shellIntegration) resolve(s);
+        else if (info.exit)
+          reject(new Error(`the terminal for this role exited before its shell was ready (${info.shell})`));
+        else return false;
+        return true;
+      };
+      if (settle()) return;
+      const timer = setTimeout(() => {
+        sub.dispose();
+        reject(
+          new Error(
+            `the terminal for this role reported no shell integration (bash or zsh needed): ${s.info().shell}`,
+          ),
+        );
+      }, 10_000);
+      const sub = s.onInfo(() => {
+        if (settle()) {
+          clearTimeout(timer);
+          sub.dispose();
+        }
+      });
+    });
 
   openLabTerminal = async ({ spec }) => {
     let s: TerminalSession;

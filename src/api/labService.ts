@@ -22,7 +22,6 @@ import { loadRecording, type Recording } from '../targets/recording.js';
 import { ApiFailure, type Disposable } from './server.js';
 import { bindInventory, replayInventory, type BoundInventory } from './labBinding.js';
 
-export { replayInventory };
 import type { SnapshotService } from './snapshotService.js';
 
 export interface RecordingSummary {
@@ -302,8 +301,8 @@ export class LabService implements Disposable {
           const list = bound.targets.get(role);
           if (!list) continue;
           const wrapped: BoundTarget[] = [];
-          for (const [i, b] of list.entries()) {
-            const spec = instances[i]?.spec;
+          for (const b of list) {
+            const spec = instances.find((i) => i.instance === b.instance)?.spec;
             const session =
               spec && (spec.kind === 'local' || spec.kind === 'ssh')
                 ? await this.options.openTerminal({ role, instance: b.instance, spec })

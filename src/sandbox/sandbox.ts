@@ -500,35 +500,23 @@ export class Sandbox {
       `IP:${p.apiServer.ip}`,
       'IP:127.0.0.1',
     ];
-    await must('openssl', [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      join(pki, 'apiserver.key'),
-      '-out',
-      join(pki, 'apiserver.crt'),
-      '-subj',
-      '/CN=kube-apiserver',
-      '-days',
-      '365',
-      '-CA',
-      join(pki, 'ca.crt'),
-      '-CAkey',
-      join(pki, 'ca.key'),
-      '-addext',
-      'basicConstraints=critical,CA:FALSE',
-      '-addext',
-      'keyUsage=critical,digitalSignature',
-      '-addext',
-      'extendedKeyUsage=serverAuth',
-      '-addext',
+    await this.signCertificate('apiserver', '/CN=kube-apiserver', 'serverAuth', [
       `subjectAltName=${sans.join(',')}`,
     ]);
   }
 
   /** kubeadm's admin.conf identity: a client certificate for kubernetes-admin in system:masters. */
   private async makeAdminCertificate(): Promise<void> {
+    await this.signCertificate('admin', '/O=system:masters/CN=kubernetes-admin', 'clientAuth', []);
+  }
+
+  /** An EC key and a certificate signed by the instance CA (pki/ca.*), as `pki/<name>.key|crt`. */
+  private async signCertificate(
+    name: string,
+    subject: string,
+    usage: 'serverAuth' | 'clientAuth',
+    extensions: readonly string[],
+  ): Promise<void> {
     const pki = this.path('pki');
     await must('openssl', [
       'req',
@@ -539,11 +527,11 @@ export class Sandbox {
       'ec_paramgen_curve:prime256v1',
       '-nodes',
       '-keyout',
-      join(pki, 'admin.key'),
+      join(pki, `${name}.key`),
       '-out',
-      join(pki, 'admin.crt'),
+      join(pki, `${name}.crt`),
       '-subj',
-      '/O=system:masters/CN=kubernetes-admin',
+      subject,
       '-days',
       '365',
       '-CA',
@@ -555,7 +543,8 @@ export class Sandbox {
       '-addext',
       'keyUsage=critical,digitalSignature',
       '-addext',
-      'extendedKeyUsage=clientAuth',
+      `extendedKeyUsage=${usage}`,
+      ...extensions.flatMap((e) => ['-addext', e]),
     ]);
   }
 
