@@ -251,22 +251,38 @@ class SaveState {
     return guess;
   }
 
-  /** table → chain name → position in `order`; copied into `ruleset` by finish(). A Map, because a plain
-   * object with ~60k keys looked up by sliced strings costs a string internalisation per lookup. */
+  /** table → chain name → position in `order`, built only if a rule ever names a chain out of order. A Map,
+   * because a plain object with ~60k keys looked up by sliced strings costs a string internalisation per lookup. */
   private readonly index = new Map<string, Map<string, number>>();
   /** Chains in order of appearance. iptables-save prints rules chain by chain in the order it declared them,
-   * so the next chain a rule names is usually `order[cursor + 1]`: found without hashing its name. */
+   * so the next chain a rule names is usually `order[cursor + 1]`: found without hashing its name. A chain
+   * declared twice appears twice, as the same object. */
   private readonly order: { table: string; name: string; chain: IptablesChain }[] = [];
   private cursor = -1;
 
   private indexBuilt = false;
 
-  /** A declared chain: appended in order; the by-name index is built only if a lookup ever needs it. */
+  /** A declared chain: put in its table at once (so the ruleset is complete as lines stream in) and appended
+   * in order; the by-name index is built only if a lookup ever needs it. */
   private declare(table: string, name: string): IptablesChain {
     if (this.indexBuilt) return this.chain(table, name, false);
-    const chain: IptablesChain = { policy: null, packets: null, bytes: null, rules: [] };
+    const chains = this.chainsOf(table);
+    let chain = chains[name];
+    if (chain === undefined) {
+      chain = { policy: null, packets: null, bytes: null, rules: [] };
+      chains[name] = chain;
+    }
     this.order.push({ table, name, chain });
     return chain;
+  }
+
+  private chainsOf(table: string): Record<string, IptablesChain> {
+    let t = this.ruleset.tables[table];
+    if (t === undefined) {
+      t = { chains: {} };
+      this.ruleset.tables[table] = t;
+    }
+    return t.chains;
   }
 
   private chain(table: string, name: string, create: boolean): IptablesChain {
@@ -289,7 +305,9 @@ class SaveState {
     let at = chains.get(name);
     if (at === undefined) {
       at = this.order.length;
-      this.order.push({ table, name, chain: { policy: null, packets: null, bytes: null, rules: [] } });
+      const chain: IptablesChain = { policy: null, packets: null, bytes: null, rules: [] };
+      this.order.push({ table, name, chain });
+      this.chainsOf(table)[name] = chain;
       chains.set(name, at);
       if (create && this.table !== null)
         this.diags.warn(
@@ -976,22 +994,6 @@ class SaveState {
   }
 
   finish(): IptablesSaveResult {
-    for (const { table, name, chain } of this.order) {
-      let t = this.ruleset.tables[table];
-      if (t === undefined) {
-        t = { chains: {} };
-        this.ruleset.tables[table] = t;
-      }
-      const seen = t.chains[name];
-      if (seen === undefined) t.chains[name] = chain;
-      else if (seen !== chain) {
-        // declared twice before any lookup: one chain, as iptables-restore would make it
-        for (const r of chain.rules) seen.rules.push(r);
-        if (chain.policy !== null) seen.policy = chain.policy;
-        if (chain.packets !== null) seen.packets = chain.packets;
-        if (chain.bytes !== null) seen.bytes = chain.bytes;
-      }
-    }
     this.order.length = 0;
     this.index.clear();
     if (!this.committed && this.table !== null)
