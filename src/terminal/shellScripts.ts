@@ -19,6 +19,14 @@ builtin unset LABDECK_SHELL_INIT
 __labdeck_fd=\${BASH_SOURCE[0]##*/}
 __USER_RC__
 __labdeck_k='k=__NONCE__'
+# A key no terminal sends, bound after the user's rc in every keymap: it clears the line (into the kill ring)
+# before run() types a lab command, in emacs and vi mode alike (vi command mode then goes back to insert mode).
+if [[ $- == *i* ]]; then
+  builtin bind -m emacs '"\\e[5311~": kill-whole-line' 2>/dev/null
+  builtin bind -m vi-insert '"\\e[5311~": kill-whole-line' 2>/dev/null
+  builtin bind -m vi-command '"\\e[5313~": kill-whole-line' 2>/dev/null
+  builtin bind -m vi-command '"\\e[5311~": "\\e[5313~i"' 2>/dev/null
+fi
 __labdeck_esc() {
 ${ESCAPE_BODY}
   __labdeck_r=$s
@@ -82,6 +90,11 @@ ${ESCAPE_BODY.replace(/^/gm, '  ')}
   }
   __labdeck_install() {
     precmd_functions=(__labdeck_status \${precmd_functions:#__labdeck_install} __labdeck_precmd)
+    # A key no terminal sends, bound after the user's rc in every keymap: it clears the line (into the kill
+    # buffer) before run() types a lab command, in emacs and vi mode alike.
+    builtin bindkey -M emacs '\\e[5311~' kill-whole-line
+    builtin bindkey -M viins '\\e[5311~' kill-whole-line
+    builtin bindkey -M vicmd '\\e[5311~' vi-change-whole-line
     preexec_functions+=(__labdeck_preexec)
     __labdeck_st=0
     __labdeck_precmd

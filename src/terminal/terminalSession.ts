@@ -20,6 +20,9 @@ import type {
   TerminalSession,
 } from './types.js';
 
+/** The key the shell-integration hooks bind to "clear the line" (shellScripts.ts); no terminal sends it. */
+export const CLEAR_LINE = '\x1b[5311~';
+
 /**
  * What a session drives: a local pty (node-pty) today, an ssh shell channel or a replay later. The producer
  * side of flow control is its pause/resume.
@@ -499,10 +502,10 @@ export class TerminalSessionImpl implements TerminalSession {
     const run = this.runs[0];
     if (!run || run.typed || this.tracker.phase !== 'input' || this.exitState || this.disposed) return;
     run.typed = true;
-    // Whatever the user had typed at this prompt is cleared first (Ctrl-E, Ctrl-U: end of line, then erase it
-    // into the shell's kill ring, where Ctrl-Y brings it back), so the command is not glued onto it. Emacs-mode
-    // line editing, bash's and zsh's default; vi mode does not read these keys so.
-    this.write(`\x05\x15${run.command}\r`);
+    // Whatever the user had typed at this prompt is cleared first, so the command is not glued onto it: the
+    // shell-integration hooks bind CLEAR_LINE to kill-whole-line in the emacs and vi keymaps (the text goes to
+    // the kill ring, where Ctrl-Y brings it back in emacs mode).
+    this.write(`${CLEAR_LINE}${run.command}\r`);
   }
 
   private pollProcessTitle(): void {

@@ -68,6 +68,31 @@ describe.each(['bash', 'zsh'])('%s with shell integration', (shell) => {
     });
   });
 
+  it('clears the half-typed line in vi mode too, in insert mode and in command mode', async () => {
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await typeAndWait(shell === 'bash' ? 'set -o vi' : 'bindkey -v');
+    try {
+      session.write('half-typed-in-insert-mode');
+      await pause(100);
+      expect(await session.run('echo vi-insert')).toMatchObject({
+        command: 'echo vi-insert',
+        output: 'vi-insert',
+        exitCode: 0,
+      });
+      // ESC to command mode; waited out past the shells' key-sequence timeouts (readline 500 ms, zsh 400 ms),
+      // so the shell has surely left insert mode before the lab types.
+      session.write('half-typed-then-escape\x1b');
+      await pause(700);
+      expect(await session.run('echo vi-command')).toMatchObject({
+        command: 'echo vi-command',
+        output: 'vi-command',
+        exitCode: 0,
+      });
+    } finally {
+      await typeAndWait(shell === 'bash' ? 'set -o emacs' : 'bindkey -e');
+    }
+  });
+
   it('never hands the nonce to programs, even when the prompt is an exported variable', async () => {
     // A user rc that exports PS1 (common in dotfiles): the hooks put the nonce into the prompt variables.
     await typeAndWait(shell === 'bash' ? 'export PS1' : 'export PS1 PROMPT_EOL_MARK');

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { TerminalSessionImpl } from '../../src/terminal/terminalSession.js';
+import { CLEAR_LINE, TerminalSessionImpl } from '../../src/terminal/terminalSession.js';
 import type { TerminalBlock, TerminalInfo } from '../../src/terminal/types.js';
 import { FakeTerminalBackend } from '../support/terminal-fake-backend.js';
 
@@ -44,7 +44,7 @@ describe('TerminalSessionImpl (with a fake backend)', () => {
     const p = session.run('kubectl get pods');
     expect(backend.written).toEqual([]);
     backend.emit(prompt);
-    expect(backend.written).toEqual(['\x05\x15kubectl get pods\r']);
+    expect(backend.written).toEqual([`${CLEAR_LINE}kubectl get pods\r`]);
     // History gave no command line (e.g. HISTCONTROL=ignorespace): the typed one is used.
     backend.emit('kubectl get pods\r\n' + m('633;E;') + m('133;C') + 'No resources found\r\n' + m('133;D;1'));
     await expect(p).resolves.toMatchObject({
@@ -62,7 +62,7 @@ describe('TerminalSessionImpl (with a fake backend)', () => {
     backend.emit(prompt);
     ac.abort();
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
-    expect(backend.written).toEqual(['\x05\x15sleep 100\r', '\x03']);
+    expect(backend.written).toEqual([`${CLEAR_LINE}sleep 100\r`, '\x03']);
     const noHooks = make({ nonce: null });
     await expect(noHooks.session.run('ls')).rejects.toThrow(/without shell integration/);
   });
