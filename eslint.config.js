@@ -156,4 +156,13 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // CommonJS files (loaded with `node --require`): require is how they import.
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', setImmediate: 'readonly', Response: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -4,30 +4,7 @@
 // renderer with Vite.
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
+import { electronMainOptions, nodeOptions, preloadOptions } from './build-options.mjs';
 
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
-
-await Promise.all([
-  build({
-    ...common,
-    packages: 'external',
-    format: 'esm',
-    outdir: 'dist',
-    entryPoints: { cli: 'src/cli/run.ts', web: 'src/host/web/main.ts' },
-  }),
-  build({
-    ...common,
-    packages: 'external',
-    format: 'cjs',
-    outfile: 'dist/electron/main.cjs',
-    entryPoints: ['src/host/electron/main.ts'],
-  }),
-  build({
-    ...common,
-    external: ['electron'],
-    format: 'cjs',
-    outfile: 'dist/electron/preload.cjs',
-    entryPoints: ['src/host/electron/preload.ts'],
-  }),
-]);
+await Promise.all([build(nodeOptions), build(electronMainOptions()), build(preloadOptions)]);
 await viteBuild({ logLevel: 'warn' });

@@ -13,13 +13,33 @@ import { WebHost } from './web-host.js';
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/
 const root = path.dirname(here);
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '0' },
-    open: { type: 'boolean', default: false },
-    'renderer-dir': { type: 'string', default: path.join(here, 'renderer') },
-  },
-});
+const usage = `usage: node dist/web.js [--port N] [--open] [--renderer-dir DIR]
+  --port N            listen on 127.0.0.1:N (default 0: a free port)
+  --open              open the URL in the default browser
+  --renderer-dir DIR  serve the renderer from DIR (default: dist/renderer next to this file)
+`;
+
+function parseOptions(): { port: string; open: boolean; 'renderer-dir': string; help: boolean } {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string', default: '0' },
+        open: { type: 'boolean', default: false },
+        'renderer-dir': { type: 'string', default: path.join(here, 'renderer') },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`labdeck web: ${(err as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+}
+
+const values = parseOptions();
+if (values.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
 
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
