@@ -20,7 +20,12 @@ export function readVersion(): string {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = createProgram(readVersion());
-  program.exitOverride();
+  // On every command: commander copies the setting only to subcommands added after it is set.
+  const throwInsteadOfExit = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(throwInsteadOfExit);
+  };
+  throwInsteadOfExit(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -14,6 +14,18 @@ describe('labdeck CLI entry', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/unknown option '--no-such-flag'/);
   });
+
+  it('exits 2 on a usage error in a subcommand too (and does not end the calling process)', async () => {
+    for (const [args, message] of [
+      [['lab', 'run'], /missing required argument 'dir'/],
+      [['parse', '--no-such-flag'], /unknown option '--no-such-flag'/],
+      [['sandbox', 'fault', 'stale-sep'], /missing required argument 'state'/],
+    ] as const) {
+      const r = await runCli([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(message);
+    }
+  });
 });
 
 describe('the built labdeck command', () => {
