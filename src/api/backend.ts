@@ -9,6 +9,7 @@ import { defaultSshConfigEnv, resolveProfile, SshConnectionFactory, SshError } f
 import { expandHome, listSshHosts } from './sshHosts.js';
 import { dataDir, packageRoot } from './paths.js';
 import { LabService, type OpenLabTerminal } from './labService.js';
+import { ForwardService } from './forwardService.js';
 
 export interface BackendOptions {
   readonly host: 'electron' | 'web';
@@ -28,6 +29,7 @@ export interface Backend extends Disposable {
   readonly terminals: TerminalManager;
   readonly snapshot: SnapshotService;
   readonly labs: LabService;
+  readonly forwards: ForwardService;
 }
 
 /** Only web links leave the app: no file:, javascript: or custom schemes. */
@@ -108,8 +110,8 @@ export function createBackend(options: BackendOptions): Backend {
     nodeOf.delete(id);
   };
 
-  /** Resolves the destination through the OpenSSH config, connects hop by hop (asking the user through events). */
-  const openSsh = async (destination: string, config: string | undefined, cols: number, rows: number) => {
+  /** The profile for a destination, as every SSH user of the app resolves it (terminals, forwards). */
+  const sshProfile = (destination: string, config: string | undefined) => {
     const { profile, diagnostics } = resolveProfile(
       destination,
       defaultSshConfigEnv(config ? expandHome(config) : undefined),
@@ -122,6 +124,20 @@ export function createBackend(options: BackendOptions): Backend {
         destination,
       );
     }
+    return profile;
+  };
+
+  // Local forwards ride on the same shared connections as the terminals (the factory keys them by chain).
+  const forwards = new ForwardService({
+    resolveProfile: sshProfile,
+    connect: (profile) => ssh.connect(profile),
+    onChange: (list) => hub.emit('forwards.changed', list),
+    ...(options.log ? { log: options.log } : {}),
+  });
+
+  /** Resolves the destination through the OpenSSH config, connects hop by hop (asking the user through events). */
+  const openSsh = async (destination: string, config: string | undefined, cols: number, rows: number) => {
+    const profile = sshProfile(destination, config);
     let s: TerminalSession;
     try {
       s = await terminals.createSsh({ connection: await ssh.connect(profile), cols, rows });
@@ -129,6 +145,8 @@ export function createBackend(options: BackendOptions): Backend {
       throw sshFailure(err, destination);
     }
     wire(s, profile.target.name);
+    // The host's LocalForward lines open as with `ssh`, on the connection just made.
+    void forwards.attachProfile(destination, config, profile);
     return s;
   };
 
@@ -225,6 +243,20 @@ export function createBackend(options: BackendOptions): Backend {
       sshPrompts.answer(request, answer);
       return null;
     },
+    'forwards.list': () => forwards.list(),
+    'forwards.open': async ({ destination, config, spec, fields, exposeBeyondLoopback }) => {
+      try {
+        const forward = spec ?? fields;
+        if (forward === undefined) throw new ApiFailure('bad-request', 'give spec or fields', 'spec');
+        return await forwards.open({ destination, config, forward, exposeBeyondLoopback });
+      } catch (err) {
+        throw sshFailure(err, destination);
+      }
+    },
+    'forwards.close': ({ id }) => {
+      forwards.close(id);
+      return null;
+    },
     'terminal.list': () => terminals.list(),
     'terminal.write': ({ id, data }) => {
       session(id).write(data);
@@ -307,7 +339,9 @@ export function createBackend(options: BackendOptions): Backend {
     terminals,
     snapshot,
     labs,
+    forwards,
     dispose: () => {
+      forwards.dispose();
       sshPrompts.dispose();
       labs.dispose();
       snapshot.dispose();
