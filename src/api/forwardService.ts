@@ -149,7 +149,8 @@ function sshError(err: SshError, now: number): ForwardError {
   const advice: Record<string, string> = {
     'host-key-changed':
       'The host key changed: check with the host owner, then use "replace key" from a terminal.',
-    'host-key-unknown': 'Accept the host key when asked, or add it to known_hosts.',
+    'host-key-unknown':
+      'The host key was not accepted: check its fingerprint, then accept it when asked (StrictHostKeyChecking ask) or add it to known_hosts.',
     'auth-failed': 'Check the key or password for this hop (IdentityFile in the SSH config).',
     'connect-failed': 'Check that the host is up and reachable from the hop before it.',
     'closed-by-remote': 'The host closed the connection; check that it is up, then open the forward again.',

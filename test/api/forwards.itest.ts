@@ -99,9 +99,17 @@ beforeAll(async () => {
   // The seed's shape: the master reached by ProxyCommand through the bastion, plus a host with LocalForward.
   config = net.writeClientConfig(
     knownHosts,
-    ['Host node-lf', '  HostName 10.201.0.2', '  ProxyJump bastion', '  LocalForward 0 localhost:8080'].join(
-      '\n',
-    ),
+    [
+      'Host node-lf',
+      '  HostName 10.201.0.2',
+      '  ProxyJump bastion',
+      '  LocalForward 0 localhost:8080',
+      // The node under a name whose known_hosts does not know it (StrictHostKeyChecking yes from `Host *`).
+      'Host node-unknown',
+      '  HostName 10.201.0.2',
+      '  ProxyJump bastion',
+      `  UserKnownHostsFile ${join(net.dir, 'known_hosts.empty')}`,
+    ].join('\n'),
   );
   writeFileSync(join(net.dir, 'hello.txt'), 'hello from the node\n');
   // A real HTTP server on the node's loopback, port 8080 (kuard's port in the seed).
@@ -242,6 +250,18 @@ describe('local forwards through the backend API (real sshd, ProxyCommand nc as 
     );
     expect(port.code).toBe('bad-request');
     expect(bastionSessions()).toBe(0);
+  });
+
+  it('reports a hop whose host key is not trusted as data naming the hop, and releases the chain', async () => {
+    writeFileSync(join(net.dir, 'known_hosts.empty'), '');
+    const e = await failure(
+      api.call('forwards.open', { destination: 'node-unknown', config, spec: '0:localhost:8080' }),
+    );
+    expect(e.code).toBe('ssh-host-key-unknown');
+    expect(e.where).toMatch(/^node-unknown \(root@10\.201\.0\.2:22\)/);
+    expect(e.message).toMatch(/not in known_hosts.*Refusing to connect.*check its fingerprint/);
+    expect(await api.call('forwards.list', {})).toEqual([]);
+    await poll(bastionSessions, (n) => n === 0, 'the bastion connection to close');
   });
 
   it('shows a refused remote port as the forward error, naming the target', async () => {
