@@ -181,6 +181,8 @@ export class ForwardService implements Disposable {
   private readonly hosts = new Map<string, HostEntry>();
   private nextId = 1;
   private emitTimer: ReturnType<typeof setTimeout> | undefined;
+  private trafficTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastBytes = '';
   private disposed = false;
 
   constructor(private readonly deps: ForwardServiceDeps) {}
@@ -250,6 +252,7 @@ export class ForwardService implements Disposable {
     if (this.disposed) return;
     this.disposed = true;
     clearTimeout(this.emitTimer);
+    clearTimeout(this.trafficTimer);
     for (const host of [...this.hosts.values()]) {
       for (const f of [...host.forwards]) {
         f.sub?.dispose();
@@ -493,9 +496,29 @@ export class ForwardService implements Disposable {
     if (this.disposed || this.emitTimer) return;
     this.emitTimer = setTimeout(() => {
       this.emitTimer = undefined;
-      if (!this.disposed) this.deps.onChange(this.list());
+      if (this.disposed) return;
+      const list = this.list();
+      this.lastBytes = bytesOf(list);
+      this.deps.onChange(list);
+      this.scheduleTraffic(list);
     }, 20);
   }
+
+  /** While connections are open, byte counts are sent once a second when they moved (not per chunk). */
+  private scheduleTraffic(list: readonly ForwardInfoView[]): void {
+    if (this.trafficTimer || !list.some((f) => f.activeConnections > 0)) return;
+    this.trafficTimer = setTimeout(() => {
+      this.trafficTimer = undefined;
+      if (this.disposed) return;
+      const now = this.list();
+      if (bytesOf(now) !== this.lastBytes) this.changed();
+      else this.scheduleTraffic(now);
+    }, 1000);
+  }
+}
+
+function bytesOf(list: readonly ForwardInfoView[]): string {
+  return list.map((f) => `${f.id}:${f.bytesIn}:${f.bytesOut}`).join(',');
 }
 
 function sameBind(a: string, b: string): boolean {

@@ -6,7 +6,7 @@
  * loop is bounded.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -109,6 +109,13 @@ beforeAll(async () => {
       '  HostName 10.201.0.2',
       '  ProxyJump bastion',
       `  UserKnownHostsFile ${join(net.dir, 'known_hosts.empty')}`,
+      // … and one whose unknown key is asked about, as the UI does.
+      'Host node-ask',
+      '  HostName 10.201.0.2',
+      '  ProxyJump bastion',
+      `  UserKnownHostsFile ${join(net.dir, 'known_hosts.ask')}`,
+      '  StrictHostKeyChecking ask',
+      '  BatchMode no',
     ].join('\n'),
   );
   writeFileSync(join(net.dir, 'hello.txt'), 'hello from the node\n');
@@ -262,6 +269,50 @@ describe('local forwards through the backend API (real sshd, ProxyCommand nc as 
     expect(e.message).toMatch(/not in known_hosts.*Refusing to connect.*check its fingerprint/);
     expect(await api.call('forwards.list', {})).toEqual([]);
     await poll(bastionSessions, (n) => n === 0, 'the bastion connection to close');
+  });
+
+  it('asks about an unknown host key through ssh.prompt while "connecting"; closing it meanwhile cancels cleanly', async () => {
+    writeFileSync(join(net.dir, 'known_hosts.ask'), '');
+    const prompts: EventPayload<'ssh.prompt'>[] = [];
+    const off = api.listen('ssh.prompt', (p) => prompts.push(p));
+    try {
+      // 1. Closed while the question is open: the open fails as cancelled, nothing stays open.
+      const first = failure(
+        api.call('forwards.open', { destination: 'node-ask', config, spec: '0:localhost:8080' }),
+      );
+      const connecting = await poll(
+        () => api.call('forwards.list', {}),
+        (l) => l.some((x) => x.state === 'connecting') && prompts.length === 1,
+        'the connecting forward and its host key question',
+      );
+      expect(prompts[0]).toMatchObject({ kind: 'hostKey', keyType: 'ssh-ed25519' });
+      expect(prompts[0]!.kind === 'hostKey' && prompts[0]!.hop).toMatch(/^node-ask /);
+      await api.call('forwards.close', { id: connecting[0]!.id });
+      await api.call('ssh.answer', { request: prompts[0]!.request, answer: { hostKey: 'accept-once' } });
+      expect((await first).code).toBe('forward-cancelled');
+      expect(await api.call('forwards.list', {})).toEqual([]);
+      await poll(bastionSessions, (n) => n === 0, 'the bastion connection to close');
+
+      // 2. Accepted and remembered: listening, and known_hosts has the node's key under its address.
+      const second = api.call('forwards.open', { destination: 'node-ask', config, spec: '0:localhost:8080' });
+      await poll(
+        () => prompts.length,
+        (n) => n === 2,
+        'the second host key question',
+      );
+      await api.call('ssh.answer', {
+        request: prompts[1]!.request,
+        answer: { hostKey: 'accept-and-remember' },
+      });
+      const f = await second;
+      expect(f.state).toBe('listening');
+      expect(readFileSync(join(net.dir, 'known_hosts.ask'), 'utf8')).toMatch(/^10\.201\.0\.2 ssh-ed25519 /);
+      expect((await httpGet(f.listening!.port, '/hello.txt')).status).toBe(200);
+      await api.call('forwards.close', { id: f.id });
+      await poll(bastionSessions, (n) => n === 0, 'the bastion connection to close');
+    } finally {
+      off();
+    }
   });
 
   it('shows a refused remote port as the forward error, naming the target', async () => {
