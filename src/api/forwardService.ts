@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import {
   parseLocalForward,
   SshError,
@@ -64,10 +63,16 @@ interface ForwardEntry {
   cancelled: boolean;
 }
 
+const bracket = (h: string): string => (h.includes(':') ? `[${h}]` : h);
+
+/** `host:port`, an IPv6 address in brackets. */
+function hostPort(host: string, port: number): string {
+  return `${bracket(host)}:${port}`;
+}
+
 /** `[bind:]port:host:hostport` as OpenSSH writes it, IPv6 addresses in brackets. */
 export function formatForwardSpec(spec: LocalForwardSpec): string {
-  const b = (h: string): string => (h.includes(':') ? `[${h}]` : h);
-  return `${b(spec.bindAddress)}:${spec.bindPort}:${b(spec.remoteHost)}:${spec.remotePort}`;
+  return `${hostPort(spec.bindAddress, spec.bindPort)}:${hostPort(spec.remoteHost, spec.remotePort)}`;
 }
 
 /**
@@ -106,7 +111,7 @@ export function parseForwardRequest(
 
 function listenError(err: unknown, spec: LocalForwardSpec, now: number): ForwardError {
   const code = (err as NodeJS.ErrnoException)?.code;
-  const where = `${spec.bindAddress.includes(':') ? `[${spec.bindAddress}]` : spec.bindAddress}:${spec.bindPort}`;
+  const where = hostPort(spec.bindAddress, spec.bindPort);
   if (err instanceof SshError) return sshError(err, now);
   switch (code) {
     case 'EADDRINUSE':
@@ -199,7 +204,7 @@ export class ForwardService implements Disposable {
     if (clash)
       throw new ApiFailure(
         'forward-exists',
-        `a forward already listens on ${formatForwardSpec(clash.spec).split(':').slice(0, 2).join(':')} ` +
+        `a forward already listens on ${hostPort(clash.spec.bindAddress, spec.bindPort)} ` +
           `(to ${clash.spec.remoteHost}:${clash.spec.remotePort} via ${clash.host.destination}). Close it first or pick another port.`,
         clash.id,
       );
@@ -521,10 +526,10 @@ function bytesOf(list: readonly ForwardInfoView[]): string {
   return list.map((f) => `${f.id}:${f.bytesIn}:${f.bytesOut}`).join(',');
 }
 
+/** Two listeners collide on the same port when their addresses are equal or one is a wildcard. */
 function sameBind(a: string, b: string): boolean {
   const wildcard = (x: string): boolean => x === '0.0.0.0' || x === '::';
-  if (a === b || wildcard(a) || wildcard(b)) return true;
-  return isIP(a) === 0 || isIP(b) === 0 ? a === b : false;
+  return a === b || wildcard(a) || wildcard(b);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {

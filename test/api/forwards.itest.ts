@@ -186,6 +186,14 @@ describe('local forwards through the backend API (real sshd, ProxyCommand nc as 
     expect(port).toBeGreaterThan(0);
     expect(f.connection).toMatch(/^node-nc /);
 
+    // The same local port again: refused by name, before anything is connected.
+    const again = await failure(
+      api.call('forwards.open', { destination: 'node', config, spec: `${port}:localhost:8080` }),
+    );
+    expect(again.code).toBe('forward-exists');
+    expect(again.message).toContain(`already listens on 127.0.0.1:${port} (to localhost:8080 via node-nc)`);
+    expect(again.where).toBe(f.id);
+
     const r = await httpGet(port, '/hello.txt');
     expect(r).toEqual({ status: 200, body: 'hello from the node\n' });
     const after = await poll(
