@@ -21,6 +21,8 @@ export interface BackendOptions {
   /** The app's own labs; default `labs/` of the package. */
   readonly labsDir?: string;
   readonly log?: (line: string) => void;
+  /** Waits between a forward's automatic reconnect attempts (default in ForwardService: 1, 2, 4, 8, 15 s). */
+  readonly forwardReconnectDelaysMs?: readonly number[];
 }
 
 export interface Backend extends Disposable {
@@ -133,6 +135,7 @@ export function createBackend(options: BackendOptions): Backend {
     connect: (profile) => ssh.connect(profile),
     onChange: (list) => hub.emit('forwards.changed', list),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.forwardReconnectDelaysMs ? { reconnectDelaysMs: options.forwardReconnectDelaysMs } : {}),
   });
 
   /** Resolves the destination through the OpenSSH config, connects hop by hop (asking the user through events). */
@@ -251,6 +254,13 @@ export function createBackend(options: BackendOptions): Backend {
         return await forwards.open({ destination, config, forward, exposeBeyondLoopback });
       } catch (err) {
         throw sshFailure(err, destination);
+      }
+    },
+    'forwards.reconnect': async ({ id }) => {
+      try {
+        return await forwards.reconnect(id);
+      } catch (err) {
+        throw sshFailure(err, id);
       }
     },
     'forwards.close': ({ id }) => {

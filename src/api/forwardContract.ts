@@ -119,6 +119,11 @@ export const forwardMethods = {
       }),
     reply: forwardInfo,
   },
+  /**
+   * Rebuilds a `disconnected` forward's connection now (every hop's host key verified again); the reply is the
+   * forward afterwards. A forward whose connection is up is returned as it is.
+   */
+  'forwards.reconnect': { request: z.object({ id }).strict(), reply: forwardInfo },
   /** Closes a forward; the host's connection is released when nothing else uses it. */
   'forwards.close': { request: z.object({ id }).strict(), reply: z.null() },
 } as const;

@@ -47,6 +47,8 @@ interface HostEntry {
   reconnecting: boolean;
   /** Why the connection is down (while reconnecting, or after giving up). */
   down: ForwardError | undefined;
+  /** When the connection was last rebuilt: channel failures from before say nothing about it. */
+  upSince: number;
   readonly stop: AbortController;
 }
 
@@ -227,15 +229,31 @@ export class ForwardService implements Disposable {
     }
   }
 
-  close(id: string): void {
-    for (const host of this.hosts.values())
-      for (const f of host.forwards)
-        if (f.id === id) {
-          f.cancelled = true;
-          this.removeEntry(f);
-          return;
-        }
+  /** The user's "reconnect" on a disconnected forward: one attempt now, its failure as the reply. */
+  async reconnect(id: string): Promise<ForwardInfoView> {
+    const f = this.find(id);
+    const host = f.host;
+    if (host.connection && !host.connection.isOpen && !host.reconnecting) {
+      try {
+        await this.reconnectOnce(host);
+      } catch (err) {
+        throw toFailure(
+          err instanceof SshError ? sshError(err, Date.now()) : listenError(err, f.spec, Date.now()),
+        );
+      }
+    }
+    return this.view(f);
+  }
+
+  private find(id: string): ForwardEntry {
+    for (const host of this.hosts.values()) for (const f of host.forwards) if (f.id === id) return f;
     throw new ApiFailure('forward-not-found', `no forward "${id}" (it may have been closed)`, id);
+  }
+
+  close(id: string): void {
+    const f = this.find(id);
+    f.cancelled = true;
+    this.removeEntry(f);
   }
 
   /**
@@ -298,6 +316,7 @@ export class ForwardService implements Disposable {
         closeSub: undefined,
         reconnecting: false,
         down: undefined,
+        upSince: 0,
         stop: new AbortController(),
       };
       this.hosts.set(key, host);
@@ -399,6 +418,7 @@ export class ForwardService implements Disposable {
     try {
       await conn.reconnect();
       host.down = undefined;
+      host.upSince = Date.now();
     } catch (err) {
       if (err instanceof SshError) host.down = sshError(err, Date.now());
       throw err;
@@ -425,6 +445,7 @@ export class ForwardService implements Disposable {
         await host.connection.reconnect();
         host.reconnecting = false;
         host.down = undefined;
+        host.upSince = Date.now();
         this.deps.log?.(`forwards to ${host.destination}: reconnected`);
         this.changed();
         return;
@@ -457,7 +478,10 @@ export class ForwardService implements Disposable {
 
   private view(f: ForwardEntry): ForwardInfoView {
     const info = f.forward?.info();
-    const lastConn = info?.lastConnectionError;
+    const lastConn =
+      info?.lastConnectionError && info.lastConnectionError.at >= f.host.upSince
+        ? info.lastConnectionError
+        : undefined;
     const connection = f.host.connection?.name ?? null;
     const error: ForwardError | undefined =
       f.error ??

@@ -226,7 +226,7 @@ export interface ForwardInfo {
   readonly bytesIn: number;
   /** Why the listener failed (state `failed`). */
   readonly error: string | undefined;
-  /** The last connection whose channel could not be opened (remote refused, connection down), if any. */
+  /** The last connection whose channel could not be opened (remote refused, connection down), until one opens. */
   readonly lastConnectionError: { readonly message: string; readonly at: number } | undefined;
 }
 
@@ -1092,22 +1092,30 @@ class LocalForwardImpl implements LocalForward {
     });
     sock.pause();
     this.changed();
-    // The current link at the moment of the connection: after a reconnect this is the new one.
-    this.open(this.spec.remoteHost, this.spec.remotePort).then(
-      (ch) => {
-        ch.on('error', () => undefined);
-        sock.on('data', (d: Buffer) => (this.bytesOut += d.length));
-        ch.on('data', (d: Buffer) => (this.bytesIn += d.length));
-        sock.pipe(ch).pipe(sock);
-        sock.on('close', () => ch.close());
-        ch.on('close', () => sock.destroy());
-        sock.resume();
-      },
-      (err: Error) => {
-        this.lastConnectionError = { message: err.message, at: Date.now() };
-        sock.destroy();
-      },
-    );
+    // The current link at the moment of the connection: after a reconnect this is the new one. While the link
+    // is down the opener throws at once (SshConnection.usable): that must close this socket, not escape from
+    // the server's connection handler as an uncaught exception.
+    Promise.resolve()
+      .then(() => this.open(this.spec.remoteHost, this.spec.remotePort))
+      .then(
+        (ch) => {
+          ch.on('error', () => undefined);
+          // The client gave up while the channel was being opened.
+          if (sock.destroyed) return ch.close();
+          // The path works again: an older failure no longer describes this forward.
+          this.lastConnectionError = undefined;
+          sock.on('data', (d: Buffer) => (this.bytesOut += d.length));
+          ch.on('data', (d: Buffer) => (this.bytesIn += d.length));
+          sock.pipe(ch).pipe(sock);
+          sock.on('close', () => ch.close());
+          ch.on('close', () => sock.destroy());
+          sock.resume();
+        },
+        (err: Error) => {
+          this.lastConnectionError = { message: err.message, at: Date.now() };
+          sock.destroy();
+        },
+      );
   }
 
   info(): ForwardInfo {

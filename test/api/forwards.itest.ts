@@ -156,7 +156,14 @@ beforeAll(async () => {
     'the HTTP server on the node',
   );
   dataDir = mkdtempSync(join(tmpdir(), 'ldf-data-'));
-  backend = createBackend({ host: 'web', version: 'test', openExternal: async () => undefined, dataDir });
+  // Short waits between automatic reconnects, so that giving up ("disconnected") is seen within seconds.
+  backend = createBackend({
+    host: 'web',
+    version: 'test',
+    openExternal: async () => undefined,
+    dataDir,
+    forwardReconnectDelaysMs: [500, 1000, 1500],
+  });
   ({ client: api, close: closeClient } = inProcessClient(backend.api));
   api.listen('forwards.changed', (list) => events.push(list));
 });
@@ -397,6 +404,38 @@ describe('local forwards through the backend API (real sshd, ProxyCommand nc as 
         (x) => x?.state === 'listening' && x.error === null,
         'listening again',
       );
+      expect((await httpGet(port, '/hello.txt')).body).toBe('hello from the node\n');
+    } finally {
+      await api.call('forwards.close', { id: f.id });
+    }
+    await poll(bastionSessions, (n) => n === 0, 'the bastion connection to close');
+  });
+
+  it('says "disconnected" with what to do when the chain cannot be rebuilt, and reconnects on request', async () => {
+    const f = await api.call('forwards.open', { destination: 'node', config, spec: '0:localhost:8080' });
+    const port = f.listening!.port;
+    const bastion = net.hop('bastion');
+    try {
+      expect((await httpGet(port, '/hello.txt')).status).toBe(200);
+      net.signal(bastion, 'SIGKILL'); // sshd gone for good: every attempt is refused
+      const down = await poll(
+        () => byId(f.id),
+        (x) => x?.state === 'disconnected',
+        'the disconnected state',
+      );
+      expect(down!.listening?.port).toBe(port);
+      expect(down!.error!.message).toMatch(/could not be rebuilt: cannot connect to bastion/);
+      expect(down!.error!.advice).toMatch(/Opening another forward to this host tries again/);
+      // A connection to the port meanwhile is closed at once, not left hanging.
+      await expect(httpGet(port, '/hello.txt')).rejects.toThrow(/socket hang up|ECONNRESET/);
+      const refused = await failure(api.call('forwards.reconnect', { id: f.id }));
+      expect(refused.code).toBe('ssh-connect-failed');
+      expect(refused.where).toMatch(/^bastion /);
+
+      net.startSshd(bastion);
+      await net.waitListening(bastion);
+      const back = await api.call('forwards.reconnect', { id: f.id });
+      expect(back).toMatchObject({ state: 'listening', error: null, listening: { port } });
       expect((await httpGet(port, '/hello.txt')).body).toBe('hello from the node\n');
     } finally {
       await api.call('forwards.close', { id: f.id });

@@ -136,6 +136,14 @@ export function ForwardsPanel(props: {
     }
   };
 
+  const reconnect = async (f: ForwardInfoView) => {
+    try {
+      await api.call('forwards.reconnect', { id: f.id });
+    } catch (e) {
+      setMessage((e as Error).message);
+    }
+  };
+
   const destinations = [...new Set([...props.knownDestinations, ...hosts])];
 
   return (
@@ -279,6 +287,14 @@ export function ForwardsPanel(props: {
                 <span className={`tag state-${f.state}`} data-testid="forward-state">
                   {stateText[f.state]}
                 </span>
+                {f.state === 'disconnected' && (
+                  <button
+                    aria-label={`Reconnect forward ${local} to ${f.remoteHost}:${f.remotePort}`}
+                    onClick={() => void reconnect(f)}
+                  >
+                    Reconnect
+                  </button>
+                )}
                 <button
                   aria-label={`Close forward ${local} to ${f.remoteHost}:${f.remotePort}`}
                   onClick={() => void close(f)}
