@@ -362,7 +362,13 @@ export class ForwardService implements Disposable {
   private async ensureConnected(host: HostEntry): Promise<SshConnection> {
     if (host.connection) {
       if (host.connection.isOpen) return host.connection;
-      if (!host.reconnecting) await this.reconnectOnce(host);
+      if (host.reconnecting)
+        throw new ApiFailure(
+          'forward-reconnecting',
+          `the connection to ${host.destination} dropped and is being rebuilt; try again once its forwards show "listening"`,
+          host.destination,
+        );
+      await this.reconnectOnce(host);
       return host.connection;
     }
     if (!host.connecting) {
