@@ -87,7 +87,8 @@ export function parseForwardRequest(
 ): LocalForwardSpec {
   let fields: unknown = forward;
   if (typeof forward === 'string') {
-    const parsed = parseLocalForward(forward);
+    // As typed on a command line: `-L8080:localhost:8080` or `-L 8080:localhost:8080`.
+    const parsed = parseLocalForward(forward.trim().replace(/^-L\s*/, ''));
     if (typeof parsed === 'string')
       throw new ApiFailure('forward-bad-spec', `${parsed} (for example 8080:localhost:8080)`, forward);
     fields = parsed;

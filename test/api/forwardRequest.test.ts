@@ -24,6 +24,12 @@ describe('forward requests (OpenSSH -L syntax or fields)', () => {
     });
   });
 
+  it('takes the spec as typed after ssh, with its -L', () => {
+    const seed = { bindAddress: '127.0.0.1', bindPort: 8080, remoteHost: 'localhost', remotePort: 8080 };
+    expect(parseForwardRequest('-L8080:localhost:8080', false)).toEqual(seed);
+    expect(parseForwardRequest(' -L 8080:localhost:8080 ', false)).toEqual(seed);
+  });
+
   it('takes a bind address, IPv6 in brackets, and 0 for any free local port', () => {
     expect(parseForwardRequest('[::1]:0:[fd00::5]:443', false)).toEqual({
       bindAddress: '::1',

@@ -19,7 +19,7 @@ function forwardLink(f: ForwardInfoView): string | null {
 
 /** The bind address of an OpenSSH `-L` spec, as far as the UI needs it to warn; the backend decides. */
 function bindOfSpec(spec: string): string {
-  const s = spec.trim();
+  const s = spec.trim().replace(/^-L\s*/, '');
   const v6 = /^\[([^\]]*)\]:/.exec(s);
   if (v6) return v6[1] ?? '';
   const parts = s.split(':');
