@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -58,7 +59,7 @@ describe('SSH local forwards in the workbench (real sshd on 127.0.0.1)', () => {
     await new Promise((r) => app?.close(r));
   });
 
-  it('adds -L in OpenSSH syntax on a host with no terminal (host key asked in the UI), sees it listening without a link (not a web port), closes it and the port is free', async () => {
+  it('adds -L in OpenSSH syntax on a host with no terminal (host key asked in the UI), sees it listening without a link (not a web port), reconnecting after a drop, closes it and the port is free', async () => {
     await page.getByTestId('side-forwards').click();
     await page.getByLabel('Forward SSH host').fill('master');
     await page.getByLabel('Forward SSH config file').fill(config);
@@ -82,6 +83,21 @@ describe('SSH local forwards in the workbench (real sshd on 127.0.0.1)', () => {
 
     // The remote port is not an http-ish one (a random free port), so no link: the local address is plain text.
     expect(await row.getByRole('button', { name: /^http/ }).count()).toBe(0);
+    expect(await row.innerText()).toContain(local);
+    const res = await fetch(`http://${local}/`, { signal: AbortSignal.timeout(5000) });
+    expect(await res.text()).toContain('served through the forward');
+
+    // The SSH connection drops (sshd's process for it is killed; the listener stays): the row says
+    // "reconnecting" with the reason, then "listening" again on a new connection, the same local port.
+    const children = execFileSync('pgrep', ['-P', String(sshd.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map(Number)
+      .filter((n) => n > 0);
+    expect(children.length).toBeGreaterThan(0);
+    for (const pid of children) process.kill(pid, 'SIGKILL');
+    await expect.poll(() => row.getAttribute('data-state')).toBe('reconnecting');
+    expect(await row.innerText()).toMatch(/closed by remote/);
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 20_000 }).toBe('listening');
     expect(await row.innerText()).toContain(local);
 
     await row.getByRole('button', { name: `Close forward ${local} to localhost:${appPort}` }).click();
