@@ -9,9 +9,10 @@ import { FindingsPanel } from './panels/FindingsPanel';
 import { CapturesPanel } from './panels/CapturesPanel';
 import { LabPanel } from './labs/LabPanel';
 import { SshConnectDialog, SshPromptDialog } from './ssh/SshDialogs';
+import { ForwardsPanel } from './ssh/ForwardsPanel';
 import type { SshPromptRequest } from '../../src/api/contract';
 
-const sideTabs = ['cluster', 'findings', 'commands', 'captures'] as const;
+const sideTabs = ['cluster', 'findings', 'commands', 'captures', 'forwards'] as const;
 type SideTab = (typeof sideTabs)[number];
 
 interface Tab {
@@ -45,6 +46,8 @@ export function App({ api }: { readonly api: ApiClient }) {
   const [sshPrompts, setSshPrompts] = useState<readonly SshPromptRequest[]>([]);
   const [connecting, setConnecting] = useState<string | null>(null);
   const [restored, setRestored] = useState<ReadonlySet<string>>(new Set());
+  /** SSH destinations opened in this window, offered first when adding a forward. */
+  const [sshDestinations, setSshDestinations] = useState<readonly string[]>([]);
 
   const upsert = useCallback((info: TerminalInfo) => {
     setTerminals((prev) => new Map(prev).set(info.id, info));
@@ -117,6 +120,8 @@ export function App({ api }: { readonly api: ApiClient }) {
           : await api.call('terminal.create', { kind: 'local', cols: 100, rows: 30 });
         upsert(info);
         setFocused(info.id);
+        if (ssh)
+          setSshDestinations((prev) => (prev.includes(ssh.destination) ? prev : [...prev, ssh.destination]));
         return info.id;
       } catch (e) {
         setError(`Could not open a terminal: ${(e as Error).message}`);
@@ -319,6 +324,9 @@ export function App({ api }: { readonly api: ApiClient }) {
             {sideTab === 'cluster' && <ClusterPanel view={snapshot} />}
             {sideTab === 'findings' && <FindingsPanel view={snapshot} />}
             {sideTab === 'captures' && <CapturesPanel api={api} view={snapshot} />}
+            {sideTab === 'forwards' && (
+              <ForwardsPanel api={api} onLink={setLink} knownDestinations={sshDestinations} />
+            )}
             {sideTab === 'commands' && (
               <div className="blocks" aria-label="Commands">
                 {focusedBlocks.length === 0 && (

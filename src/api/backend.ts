@@ -9,6 +9,7 @@ import { defaultSshConfigEnv, resolveProfile, SshConnectionFactory, SshError } f
 import { expandHome, listSshHosts } from './sshHosts.js';
 import { dataDir, packageRoot } from './paths.js';
 import { LabService, type OpenLabTerminal } from './labService.js';
+import { ForwardService } from './forwardService.js';
 
 export interface BackendOptions {
   readonly host: 'electron' | 'web';
@@ -20,6 +21,8 @@ export interface BackendOptions {
   /** The app's own labs; default `labs/` of the package. */
   readonly labsDir?: string;
   readonly log?: (line: string) => void;
+  /** Waits between a forward's automatic reconnect attempts (default in ForwardService: 1, 2, 4, 8, 15 s). */
+  readonly forwardReconnectDelaysMs?: readonly number[];
 }
 
 export interface Backend extends Disposable {
@@ -28,6 +31,7 @@ export interface Backend extends Disposable {
   readonly terminals: TerminalManager;
   readonly snapshot: SnapshotService;
   readonly labs: LabService;
+  readonly forwards: ForwardService;
 }
 
 /** Only web links leave the app: no file:, javascript: or custom schemes. */
@@ -108,8 +112,8 @@ export function createBackend(options: BackendOptions): Backend {
     nodeOf.delete(id);
   };
 
-  /** Resolves the destination through the OpenSSH config, connects hop by hop (asking the user through events). */
-  const openSsh = async (destination: string, config: string | undefined, cols: number, rows: number) => {
+  /** The profile for a destination, as every SSH user of the app resolves it (terminals, forwards). */
+  const sshProfile = (destination: string, config: string | undefined) => {
     const { profile, diagnostics } = resolveProfile(
       destination,
       defaultSshConfigEnv(config ? expandHome(config) : undefined),
@@ -122,6 +126,21 @@ export function createBackend(options: BackendOptions): Backend {
         destination,
       );
     }
+    return profile;
+  };
+
+  // Local forwards ride on the same shared connections as the terminals (the factory keys them by chain).
+  const forwards = new ForwardService({
+    resolveProfile: sshProfile,
+    connect: (profile) => ssh.connect(profile),
+    onChange: (list) => hub.emit('forwards.changed', list),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.forwardReconnectDelaysMs ? { reconnectDelaysMs: options.forwardReconnectDelaysMs } : {}),
+  });
+
+  /** Resolves the destination through the OpenSSH config, connects hop by hop (asking the user through events). */
+  const openSsh = async (destination: string, config: string | undefined, cols: number, rows: number) => {
+    const profile = sshProfile(destination, config);
     let s: TerminalSession;
     try {
       s = await terminals.createSsh({ connection: await ssh.connect(profile), cols, rows });
@@ -129,6 +148,8 @@ export function createBackend(options: BackendOptions): Backend {
       throw sshFailure(err, destination);
     }
     wire(s, profile.target.name);
+    // The host's LocalForward lines open as with `ssh`, on the connection just made.
+    void forwards.attachProfile(destination, config, profile);
     return s;
   };
 
@@ -225,6 +246,27 @@ export function createBackend(options: BackendOptions): Backend {
       sshPrompts.answer(request, answer);
       return null;
     },
+    'forwards.list': () => forwards.list(),
+    'forwards.open': async ({ destination, config, spec, fields, exposeBeyondLoopback }) => {
+      try {
+        const forward = spec ?? fields;
+        if (forward === undefined) throw new ApiFailure('bad-request', 'give spec or fields', 'spec');
+        return await forwards.open({ destination, config, forward, exposeBeyondLoopback });
+      } catch (err) {
+        throw sshFailure(err, destination);
+      }
+    },
+    'forwards.reconnect': async ({ id }) => {
+      try {
+        return await forwards.reconnect(id);
+      } catch (err) {
+        throw sshFailure(err, id);
+      }
+    },
+    'forwards.close': ({ id }) => {
+      forwards.close(id);
+      return null;
+    },
     'terminal.list': () => terminals.list(),
     'terminal.write': ({ id, data }) => {
       session(id).write(data);
@@ -307,7 +349,9 @@ export function createBackend(options: BackendOptions): Backend {
     terminals,
     snapshot,
     labs,
+    forwards,
     dispose: () => {
+      forwards.dispose();
       sshPrompts.dispose();
       labs.dispose();
       snapshot.dispose();

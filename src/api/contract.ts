@@ -16,6 +16,7 @@ import type {
 } from './labService.js';
 import type { BlockResult, CheckResult, StepResult } from '../labs/runner.js';
 import type { Progress } from '../labs/progress.js';
+import { forwardEvents, forwardMethods } from './forwardContract.js';
 
 export type { SnapshotView, CaptureInfo } from './snapshotService.js';
 export type { SshPromptRequest, SshPromptAnswer } from './sshPrompts.js';
@@ -38,6 +39,7 @@ export type {
 export type { Lab, Step, Block, Check } from '../labs/model.js';
 export type { BlockResult, CheckResult, StepResult } from '../labs/runner.js';
 export type { Progress } from '../labs/progress.js';
+export type { ForwardInfoView, ForwardError, ForwardState, ForwardFields } from './forwardContract.js';
 
 const id = z.string().min(1).max(64);
 const dimension = z.number().int().min(1).max(2000);
@@ -181,6 +183,8 @@ export const methods = {
       .strict(),
     reply: ok,
   },
+  // SSH local forwards (-L): forwards.list / forwards.open / forwards.close, defined in forwardContract.ts.
+  ...forwardMethods,
   /** The app's own labs. */
   'labs.list': { request: empty, reply: z.custom<LabSummary[]>() },
   'labs.open': { request: z.object({ id: labId }).strict(), reply: z.custom<LabDocument>() },
@@ -232,6 +236,8 @@ export const events = {
   'snapshot.changed': z.custom<SnapshotView>(),
   'labs.command': z.custom<LabCommandView>(),
   'ssh.prompt': z.custom<SshPromptRequest>(),
+  // SSH local forwards: forwards.changed, defined in forwardContract.ts.
+  ...forwardEvents,
   'labs.check': z.custom<{ session: string; step: string; result: CheckResult }>(),
   'labs.step': z.custom<{ session: string; result: StepResult }>(),
   'labs.confirm': z.custom<LabConfirmRequest>(),

@@ -219,11 +219,21 @@ export interface ForwardInfo {
   readonly state: 'listening' | 'closed' | 'failed';
   readonly address: { address: string; port: number } | undefined;
   readonly activeConnections: number;
+  /** Connections accepted since the forward opened (including those whose channel failed). */
+  readonly totalConnections: number;
+  /** Bytes from local clients to the remote target, and back. */
+  readonly bytesOut: number;
+  readonly bytesIn: number;
+  /** Why the listener failed (state `failed`). */
   readonly error: string | undefined;
+  /** The last connection whose channel could not be opened (remote refused, connection down), until one opens. */
+  readonly lastConnectionError: { readonly message: string; readonly at: number } | undefined;
 }
 
 export interface LocalForward extends Disposable {
   info(): ForwardInfo;
+  /** Called when a connection is accepted or ends, a channel fails, or the listener fails or closes. */
+  onChange(listener: () => void): Disposable;
 }
 
 /**
@@ -1024,12 +1034,26 @@ class LocalForwardImpl implements LocalForward {
   private state: ForwardInfo['state'] = 'closed';
   private error: string | undefined;
   private readonly sockets = new Set<Socket>();
+  private totalConnections = 0;
+  private bytesOut = 0;
+  private bytesIn = 0;
+  private lastConnectionError: ForwardInfo['lastConnectionError'];
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(
     readonly spec: LocalForwardSpec,
     private readonly open: (host: string, port: number) => Promise<ClientChannel>,
     private readonly onDispose: () => void,
   ) {}
+
+  onChange(listener: () => void): Disposable {
+    this.changeListeners.add(listener);
+    return { dispose: () => this.changeListeners.delete(listener) };
+  }
+
+  private changed(): void {
+    for (const l of [...this.changeListeners]) l();
+  }
 
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -1038,13 +1062,19 @@ class LocalForwardImpl implements LocalForward {
       server.once('error', (err) => {
         this.state = 'failed';
         this.error = err.message;
-        reject(new Error(`cannot listen on ${this.spec.bindAddress}:${this.spec.bindPort}: ${err.message}`));
+        reject(
+          Object.assign(
+            new Error(`cannot listen on ${this.spec.bindAddress}:${this.spec.bindPort}: ${err.message}`),
+            { code: (err as NodeJS.ErrnoException).code },
+          ),
+        );
       });
       server.listen(this.spec.bindPort, this.spec.bindAddress, () => {
         this.state = 'listening';
         server.on('error', (err) => {
           this.state = 'failed';
           this.error = err.message;
+          this.changed();
         });
         resolve();
       });
@@ -1055,19 +1085,37 @@ class LocalForwardImpl implements LocalForward {
     sock.setNoDelay(true);
     sock.on('error', () => undefined);
     this.sockets.add(sock);
-    sock.on('close', () => this.sockets.delete(sock));
+    this.totalConnections++;
+    sock.on('close', () => {
+      this.sockets.delete(sock);
+      this.changed();
+    });
     sock.pause();
-    // The current link at the moment of the connection: after a reconnect this is the new one.
-    this.open(this.spec.remoteHost, this.spec.remotePort).then(
-      (ch) => {
-        ch.on('error', () => undefined);
-        sock.pipe(ch).pipe(sock);
-        sock.on('close', () => ch.close());
-        ch.on('close', () => sock.destroy());
-        sock.resume();
-      },
-      () => sock.destroy(),
-    );
+    this.changed();
+    // The current link at the moment of the connection: after a reconnect this is the new one. While the link
+    // is down the opener throws at once (SshConnection.usable): that must close this socket, not escape from
+    // the server's connection handler as an uncaught exception.
+    Promise.resolve()
+      .then(() => this.open(this.spec.remoteHost, this.spec.remotePort))
+      .then(
+        (ch) => {
+          ch.on('error', () => undefined);
+          // The client gave up while the channel was being opened.
+          if (sock.destroyed) return ch.close();
+          // The path works again: an older failure no longer describes this forward.
+          this.lastConnectionError = undefined;
+          sock.on('data', (d: Buffer) => (this.bytesOut += d.length));
+          ch.on('data', (d: Buffer) => (this.bytesIn += d.length));
+          sock.pipe(ch).pipe(sock);
+          sock.on('close', () => ch.close());
+          ch.on('close', () => sock.destroy());
+          sock.resume();
+        },
+        (err: Error) => {
+          this.lastConnectionError = { message: err.message, at: Date.now() };
+          sock.destroy();
+        },
+      );
   }
 
   info(): ForwardInfo {
@@ -1077,15 +1125,21 @@ class LocalForwardImpl implements LocalForward {
       state: this.state,
       address: a && typeof a === 'object' ? { address: a.address, port: a.port } : undefined,
       activeConnections: this.sockets.size,
+      totalConnections: this.totalConnections,
+      bytesOut: this.bytesOut,
+      bytesIn: this.bytesIn,
       error: this.error,
+      lastConnectionError: this.lastConnectionError,
     };
   }
 
   dispose(): void {
-    this.state = 'closed';
+    if (this.state !== 'failed') this.state = 'closed';
     for (const s of this.sockets) s.destroy();
     this.server?.close();
     this.server = undefined;
     this.onDispose();
+    this.changed();
+    this.changeListeners.clear();
   }
 }

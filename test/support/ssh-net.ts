@@ -27,6 +27,14 @@ export interface SshNetHop {
   process: ChildProcess | undefined;
 }
 
+/** Per-suite names, so that suites running at the same moment never collide. */
+export interface SshNetOptions {
+  /** Namespace and interface name prefix (default `ldssh`); the pid and a run counter follow. */
+  readonly prefix?: string;
+  /** Second octet of the root-namespace /16 the bastion's veth takes a /29 from (default 254: 10.254.0.0/16). */
+  readonly rootOctet?: number;
+}
+
 let runCounter = 0;
 
 function run(cmd: string, args: readonly string[], input?: string): string {
@@ -57,13 +65,13 @@ export class SshNet {
   private readonly namespaces: string[] = [];
   private users: string[] = [];
 
-  private constructor(hopCount: number) {
+  private constructor(hopCount: number, opts: SshNetOptions) {
     const counter = runCounter++;
-    this.base = `ldssh${process.pid}${counter.toString(36)}`;
+    this.base = `${opts.prefix ?? 'ldssh'}${process.pid}${counter.toString(36)}`;
     if (this.base.length > 13) throw new Error(`interface prefix ${this.base} too long`);
-    // A /29 per run inside 10.254.0.0/16, from the pid and the run counter.
+    // A /29 per run inside 10.<octet>.0.0/16 (default 10.254), from the pid and the run counter.
     const idx = (process.pid * 8 + counter) % 8192;
-    const net = `10.254.${idx >> 5}.${(idx & 31) * 8}`;
+    const net = `10.${opts.rootOctet ?? 254}.${idx >> 5}.${(idx & 31) * 8}`;
     const [a, b, c, d] = net.split('.').map(Number) as [number, number, number, number];
     this.rootIp = `${a}.${b}.${c}.${d + 1}`;
     const bastionIp = `${a}.${b}.${c}.${d + 2}`;
@@ -129,8 +137,8 @@ export class SshNet {
     }
   }
 
-  static async create(hopCount: 2 | 3 = 2): Promise<SshNet> {
-    const net = new SshNet(hopCount);
+  static async create(hopCount: 2 | 3 = 2, opts: SshNetOptions = {}): Promise<SshNet> {
+    const net = new SshNet(hopCount, opts);
     try {
       for (const hop of net.hops) await net.waitListening(hop);
     } catch (err) {
