@@ -91,6 +91,9 @@ function negated(rule: IptablesRule, field: NegatableField): void {
   else rule.negations.push(field);
 }
 
+/** How many chain declarations ahead a rule's chain is looked for before a lookup by name. */
+const LOOKAHEAD = 16;
+
 const NAT_HINT = /^KUBE-(SVC|SEP|SVL|EXT|FW|XLB|SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|MARK-DROP)/;
 
 export function createIptablesSaveParser(opts: IptablesSaveOptions = {}): IptablesSaveStream {
@@ -230,10 +233,10 @@ class SaveState {
       this.table = null;
       return;
     }
-    this.table = name;
+    this.table = safe(name, this.diags, this.lineNo, 2, 'a table name');
     this.tableLine = this.lineNo;
     this.committed = false;
-    if (this.ruleset.tables[name] === undefined) this.ruleset.tables[name] = { chains: {} };
+    if (this.ruleset.tables[this.table] === undefined) this.ruleset.tables[this.table] = { chains: {} };
   }
 
   private currentTable(chain: string): string {
@@ -385,7 +388,10 @@ class SaveState {
     const table = this.currentTable(name);
     const ch = this.chain(table, safe(name, this.diags, this.lineNo, 2), false);
     const policy = parts[1];
-    ch.policy = policy === undefined || policy === '-' ? null : policy;
+    ch.policy =
+      policy === undefined || policy === '-'
+        ? null
+        : safe(policy, this.diags, this.lineNo, 2, 'a chain policy');
     const counters = parts[2];
     if (counters !== undefined) {
       const pb = parseCounters(counters);
@@ -413,7 +419,9 @@ class SaveState {
       return;
     }
     const ch = this.chain(this.currentTable(name), safe(name, this.diags, this.lineNo, 4), false);
-    if (parts[0] === '-P') ch.policy = parts[2] ?? null;
+    if (parts[0] === '-P')
+      ch.policy =
+        parts[2] === undefined ? null : safe(parts[2], this.diags, this.lineNo, 4, 'a chain policy');
   }
 
   private counted(text: string, start: number, stop: number): void {
@@ -705,7 +713,7 @@ class SaveState {
     this.end = stop;
     this.lineStart = start;
     this.unsafe = false;
-    this.matchNames.length = 0;
+    if (this.matchNames.length !== 0) this.matchNames.length = 0;
     this.scan();
     if (!(this.is('-A') || this.is('--append') || this.is('-I') || this.is('--insert'))) {
       this.diags.error(
@@ -851,15 +859,20 @@ class SaveState {
       this.lastChainName.length !== len ||
       !text.startsWith(this.lastChainName, chainTs)
     ) {
-      const next = this.order[this.cursor + 1];
-      if (
-        next !== undefined &&
-        next.table === this.table &&
-        next.name.length === len &&
-        text.startsWith(next.name, chainTs) &&
-        !this.unsafe
-      ) {
-        this.cursor++;
+      // iptables-save prints rules in the order it declared their chains; chains with no rules are skipped, so
+      // look a few declarations ahead before hashing the name (which builds the by-name index on first use).
+      let found = -1;
+      if (!this.unsafe)
+        for (let k = this.cursor + 1, end = Math.min(this.order.length, k + LOOKAHEAD); k < end; k++) {
+          const o = this.order[k]!;
+          if (o.table === this.table && o.name.length === len && text.startsWith(o.name, chainTs)) {
+            found = k;
+            break;
+          }
+        }
+      if (found >= 0) {
+        const next = this.order[found]!;
+        this.cursor = found;
         chain = next.chain;
         this.lastChainName = next.name;
       } else {
@@ -1024,14 +1037,9 @@ function parseCounters(s: string): [number, number] | null {
   return [Number(p), Number(b)];
 }
 
-function safe(s: string, diags: Diagnostics, line: number, column: number): string {
+function safe(s: string, diags: Diagnostics, line: number, column: number, what = 'a chain name'): string {
   if (!hasUnsafe(s) && s.length <= FIELD_LIMIT) return s;
-  diags.warn(
-    'control-characters',
-    line,
-    column,
-    'a chain name had control characters; they were made visible',
-  );
+  diags.warn('control-characters', line, column, `${what} had control characters; they were made visible`);
   return neutralise(s).slice(0, FIELD_LIMIT);
 }
 

@@ -121,6 +121,17 @@ describe('neutralisation', () => {
     );
   });
 
+  it('iptables-save table names and chain policies with a bidi override come out neutralised, with a warning', () => {
+    // found by the totality property (a random "*nat\u202e"): names that are not rule fields were kept raw
+    const save = parseIptablesSave('*nat\u202e\n:INPUT ACC\u202eEPT [0:0]\nCOMMIT\n');
+    expect(Object.keys(save.value.tables)).toEqual(['nat\\u202e']);
+    expect(save.value.tables['nat\\u202e']!.chains.INPUT!.policy).toBe('ACC\\u202eEPT');
+    const listed = parseIptablesSave('-P INPUT DR\u202eOP\n');
+    expect(listed.value.tables.filter!.chains.INPUT!.policy).toBe('DR\\u202eOP');
+    for (const r of [save, listed])
+      expect(r.diagnostics).toContainEqual(expect.objectContaining({ code: 'control-characters' }));
+  });
+
   it('a field over the limit is cut with a diagnostic', () => {
     const long = 'x'.repeat(FIELD_LIMIT + 10);
     const t = `NAME   READY   STATUS    RESTARTS   AGE\n${long}   1/1     Running   0          1m\n`;
