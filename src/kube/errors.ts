@@ -170,6 +170,13 @@ export function describeKubeFailure(
   }
   const codes = codesOf(err);
   const text = messagesOf(err);
+  if (codes.includes('LABDECK_TUNNEL')) {
+    return new KubeError(
+      'tunnel-failed',
+      target.via ?? target.server,
+      redact(`${what}: ${text.replace(/^request to \S+ failed, reason: /, '')}`),
+    );
+  }
   const tls =
     codes.find((c) => TLS_CODES.has(c)) ?? (/certificate|SSL routines|TLS/i.test(text) ? 'TLS' : undefined);
   if (tls) {
