@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { methods } from '../../src/api/contract.js';
 import { KubeService, type KubeStatusView } from '../../src/api/kubeService.js';
 import { SnapshotService, type SnapshotView } from '../../src/api/snapshotService.js';
 import { batchPrompts, SshConnectionFactory } from '../../src/ssh/index.js';
@@ -127,5 +128,19 @@ describe('KubeService', () => {
       kube.dispose();
       snapshot.dispose();
     }
+  });
+
+  it('validates kube requests with the contract before anything runs', () => {
+    const connect = methods['kube.connect'].request;
+    expect(
+      connect.safeParse({ context: 'kubernetes-admin@ldsb', via: 'bastion', namespace: 'kube-system' })
+        .success,
+    ).toBe(true);
+    expect(connect.safeParse({ namespace: 'Kube_System' }).success).toBe(false);
+    expect(connect.safeParse({ context: 'a\u001b[31mb' }).success).toBe(false);
+    expect(connect.safeParse({ context: 'x', token: 'smuggled' }).success).toBe(false);
+    expect(connect.safeParse({ via: '' }).success).toBe(false);
+    expect(methods['kube.contexts'].request.safeParse({ kubeconfig: 'x'.repeat(5000) }).success).toBe(false);
+    expect(methods['kube.disconnect'].request.safeParse({ now: true }).success).toBe(false);
   });
 });
