@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { clusterObjects, type ClusterObjects } from '../../src/sandbox/cluster-state.js';
 import { KubeApiDouble, type KubeApiDoubleOptions } from '../../src/sandbox/kube-api-double.js';
@@ -82,11 +83,18 @@ export async function startDouble(
   pki: Pki,
   options: KubeApiDoubleOptions = {},
   port = 0,
-): Promise<{ double: KubeApiDouble; port: number }> {
+): Promise<{ double: KubeApiDouble; port: number; server: Server }> {
   const double = new KubeApiDouble({ bookmarkIntervalMs: 200, ...options });
   double.update(objects());
   const server = await double.listen('127.0.0.1', port, { cert: pki.certPem, key: pki.keyPem });
-  return { double, port: (server.address() as { port: number }).port };
+  return { double, port: (server.address() as { port: number }).port, server };
+}
+
+/** How many connections a server holds open (to check a client left none behind). */
+export function openConnections(server: Server): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+  );
 }
 
 export interface ContextSpec {

@@ -4,6 +4,7 @@
  * with 410 Gone and a dropped server.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,7 @@ import {
   kubeconfigText,
   makePki,
   objects,
+  openConnections,
   plan,
   startDouble,
   type Pki,
@@ -33,11 +35,16 @@ let pki: Pki;
 let tmp: string;
 let double: KubeApiDouble;
 let port: number;
+let httpServer: Server;
 
 beforeAll(async () => {
   pki = makePki();
   tmp = mkdtempSync(join(tmpdir(), 'labdeck-kube-test-'));
-  ({ double, port } = await startDouble(pki, {
+  ({
+    double,
+    port,
+    server: httpServer,
+  } = await startDouble(pki, {
     tokens: { [TOKEN]: 'jane', [FORBIDDEN_TOKEN]: 'intern' },
     forbiddenUsers: ['intern'],
   }));
@@ -337,7 +344,7 @@ describe('LiveCluster against the kube-api double', () => {
       await until('reconnecting', () => states.some((s) => s.state === 'reconnecting'));
       expect(live.status().error?.code).toBe('unreachable');
       double.update({ ...base, pods: base.pods.slice(1) });
-      await double.listen('127.0.0.1', port, { cert: pki.certPem, key: pki.keyPem });
+      httpServer = await double.listen('127.0.0.1', port, { cert: pki.certPem, key: pki.keyPem });
       await until('reconnected', () => live.status().state === 'connected', 15_000);
       await until('data after reconnect', () => last().pods.length === podCount - 1);
       expect(live.status().error).toBeNull();
@@ -351,20 +358,27 @@ describe('LiveCluster against the kube-api double', () => {
     expect(said).not.toContain(TOKEN);
   });
 
-  it('keeps the snapshot bounded: at most maxObjects per resource, and says it cut', async () => {
+  it('keeps the snapshot bounded: at most maxObjects per resource, and says it cut; leaves no connection open', async () => {
     let data: LiveData | undefined;
     const live = new LiveCluster(new KubeClient({ config: goodConfig() }), {
       onData: (d) => (data = d),
       maxObjects: 3,
-      resources: ['pods'],
+      resources: ['pods', 'services'],
     });
     try {
       await live.start();
       expect(data!.pods).toHaveLength(3);
       expect(live.status()).toMatchObject({ truncated: true, counts: { pods: objects().pods.length } });
+      // Two watches are open on the double.
+      for (let i = 0; i < 100 && (await openConnections(httpServer)) < 2; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(await openConnections(httpServer)).toBeGreaterThanOrEqual(2);
     } finally {
       await live.dispose();
     }
+    for (let i = 0; i < 100 && (await openConnections(httpServer)) > 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await openConnections(httpServer)).toBe(0);
   });
 
   it('fails start with the first error, and leaves nothing running', async () => {

@@ -22,7 +22,7 @@ import {
 import type { KubeObjects } from '../../src/model/kube.js';
 import { batchPrompts, SshConnectionFactory } from '../../src/ssh/index.js';
 import { runCli } from '../support/cli.js';
-import { startSandbox, type Harness } from '../sandbox/sandbox-harness.js';
+import { ssh, startSandbox, type Harness } from '../sandbox/sandbox-harness.js';
 
 let h: Harness;
 let tmp: string;
@@ -80,6 +80,14 @@ describe('kube API through an SSH tunnel via the sandbox bastion (kube-api doubl
         h.sandbox.plan.pods.map((p) => p.ip).sort(),
       );
       expect(opened).toBeGreaterThan(0);
+      // Pages of 2 (limit/continue) through the tunnel give what the real kubectl on the master gets in pages of 2.
+      const paged = await client.list('pods', null, 2);
+      const kubectl = await ssh(h, 'master', 'kubectl get pods -A -o json --chunk-size=2');
+      expect(kubectl.code).toBe(0);
+      const names = (items: unknown[]) =>
+        items.map((p) => (p as { metadata: { name: string } }).metadata.name).sort();
+      expect(names(paged.items)).toEqual(names((JSON.parse(kubectl.stdout) as { items: unknown[] }).items));
+      expect(paged.items.length).toBeGreaterThan(h.sandbox.plan.pods.length);
       expect(tunnel.connection.negotiated.map((n) => n.hop)).toEqual([
         expect.stringMatching(/^bastion \(root@10\.255\./),
       ]);
