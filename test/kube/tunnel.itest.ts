@@ -191,6 +191,50 @@ describe('kube API through an SSH tunnel via the sandbox bastion (kube-api doubl
     expect(factory.openConnectionCount).toBe(0);
   });
 
+  it('comes back after the SSH connection to the bastion drops: a new connection (key checked again), watches resume', async () => {
+    const factory = new SshConnectionFactory({ prompts: batchPrompts });
+    const tunnel = await openSshTunnel(factory, 'bastion', h.sshConfig);
+    const datas: LiveData[] = [];
+    const live = new LiveCluster(
+      new KubeClient({ config: loadKubeconfig({ file: h.sandbox.info().kubeconfig }).config, tunnel }),
+      {
+        onData: (d) => datas.push(d),
+        coalesceMs: 50,
+        backoff: { initialMs: 100, maxMs: 1000 },
+        resources: ['endpoints'],
+      },
+    );
+    const kuardAddresses = () =>
+      datas[datas.length - 1]!.endpoints.find((e) => e.namespace === 'default' && e.name === 'kuard')
+        ?.addresses.length;
+    try {
+      await live.start();
+      const all = h.sandbox.plan.pods.length;
+      expect(kuardAddresses()).toBe(all);
+      let closed = false;
+      tunnel.connection.onClose(() => (closed = true));
+      // Cut the connection at the bastion: kill the sshd processes serving this test's session (by pid, inside the
+      // sandbox's bastion namespace), leaving the listening sshd alone.
+      const listener = h.sandbox.readState()!.pids['bastion'];
+      const pids = execFileSync('ip', ['netns', 'pids', h.sandbox.plan.bastion.netns], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => Number(l.trim()))
+        .filter((pid) => pid > 0 && pid !== listener);
+      expect(pids.length).toBeGreaterThan(0);
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      await until('ssh connection closed', () => closed);
+      await h.sandbox.fault('missing-endpoint', true);
+      await until('endpoint change seen after the reconnect', () => kuardAddresses() === all - 1);
+      expect(tunnel.connection.isOpen).toBe(true);
+      expect(live.status().state).toBe('connected');
+      await h.sandbox.fault('missing-endpoint', false);
+    } finally {
+      await live.dispose();
+      tunnel.dispose();
+    }
+    expect(factory.openConnectionCount).toBe(0);
+  });
+
   it('labdeck kube get --via bastion prints the model JSON', async () => {
     const r = await runCli([
       'kube',
