@@ -53,6 +53,8 @@ export interface KubeClientOptions {
   readonly tunnel?: KubeTunnel;
   /** The kubeconfig asks to skip TLS verification: refused unless this is set (and then said in the state). */
   readonly allowInsecureTls?: boolean;
+  /** A list page that brings no answer within this long fails as unreachable (default 30 s). */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface ListResult {
@@ -132,6 +134,7 @@ export class KubeClient {
   private readonly discovery: DiscoveryV1Api;
   private readonly watches = new Set<AbortController>();
   private disposed = false;
+  private readonly requestTimeoutMs: number;
 
   constructor(options: KubeClientOptions) {
     const src = options.config;
@@ -190,6 +193,7 @@ export class KubeClient {
       ...(options.tunnel ? { via: options.tunnel.via } : {}),
     };
     this.defaultNamespace = ctx.namespace ?? 'default';
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: src.getClusters(),
@@ -225,7 +229,7 @@ export class KubeClient {
     try {
       for (let page = 0; page < maxPages; page++) {
         const args = { limit: pageSize, ...(cont ? { _continue: cont } : {}) };
-        const res = await this.listPage(resource, namespace, args);
+        const res = await this.timed(this.listPage(resource, namespace, args), what);
         for (const item of res.items) items.push({ ...(item as object), kind: kinds[resource] });
         rv = res.metadata?.resourceVersion ?? rv;
         cont = res.metadata?._continue || undefined;
@@ -235,6 +239,25 @@ export class KubeClient {
       throw this.fail(err, what);
     }
     return { items, resourceVersion: rv };
+  }
+
+  /** node-fetch has no timeout of its own: a server (or tunnel) that never answers must not hang a connect. */
+  private timed<T>(p: Promise<T>, what: string): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new KubeError(
+              'unreachable',
+              this.target.server,
+              `${what}: no answer from the API server ${this.target.server}${this.target.via ? ` through the SSH tunnel via ${this.target.via}` : ''} within ${Number((this.requestTimeoutMs / 1000).toFixed(1))} s (context "${this.target.context}").`,
+            ),
+          ),
+        this.requestTimeoutMs,
+      );
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
   }
 
   private listPage(

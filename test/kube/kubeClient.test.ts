@@ -5,6 +5,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -267,6 +268,34 @@ describe('KubeClient against the kube-api double over TLS', () => {
     expect(err.message).toContain('user "intern" (context "f")');
     expect(err.message).toContain('cannot list resource "pods"');
     expect(err.message).not.toContain(FORBIDDEN_TOKEN);
+  });
+
+  it('gives up on a server that accepts and never answers, naming it', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((sock) => {
+      sockets.add(sock);
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const silentPort = (silent.address() as { port: number }).port;
+    try {
+      const file = kubeconfig(
+        'silent.yaml',
+        kubeconfigText([
+          { name: 's', server: `https://127.0.0.1:${silentPort}`, ca: pki.caPem, token: TOKEN },
+        ]),
+      );
+      const client = new KubeClient({ config: loadKubeconfig({ file }).config, requestTimeoutMs: 300 });
+      const err = await failure(client.list('pods', null));
+      expect(err.code).toBe('unreachable');
+      expect(err.message).toBe(
+        `list pods: no answer from the API server https://127.0.0.1:${silentPort} within 0.3 s (context "s").`,
+      );
+      client.dispose();
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 
   it('says the server is unreachable, naming it', async () => {
