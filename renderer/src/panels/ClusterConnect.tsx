@@ -156,7 +156,8 @@ export function ClusterConnect({ api }: { api: ApiClient }) {
             disabled={busy || (!live && contexts.length === 0)}
             data-testid="cluster-connect-button"
           >
-            {live ? 'Disconnect' : 'Connect'}
+            {/* Not "Connect": that is the SSH dialog's button, and a second one would be ambiguous to find by name. */}
+            {live ? 'Stop watching' : 'Watch cluster'}
           </button>
         </div>
         <details>
@@ -174,7 +175,7 @@ export function ClusterConnect({ api }: { api: ApiClient }) {
           <label>
             OpenSSH config
             <input
-              aria-label="SSH config file for the tunnel"
+              aria-label="OpenSSH config for the tunnel"
               placeholder="~/.ssh/config"
               value={sshConfig}
               disabled={live || busy}
