@@ -20,6 +20,8 @@ import {
   type LiveData,
 } from '../../src/kube/index.js';
 import type { KubeObjects } from '../../src/model/kube.js';
+import { KubeService } from '../../src/api/kubeService.js';
+import { SnapshotService, type SnapshotView } from '../../src/api/snapshotService.js';
 import { batchPrompts, SshConnectionFactory } from '../../src/ssh/index.js';
 import { runCli } from '../support/cli.js';
 import { ssh, startSandbox, type Harness } from '../sandbox/sandbox-harness.js';
@@ -233,6 +235,30 @@ describe('kube API through an SSH tunnel via the sandbox bastion (kube-api doubl
       tunnel.dispose();
     }
     expect(factory.openConnectionCount).toBe(0);
+  });
+
+  it('KubeService connects through the bastion and feeds the workbench snapshot, then lets go of everything', async () => {
+    let view: SnapshotView | undefined;
+    const snapshot = new SnapshotService((v) => (view = v), undefined, 10);
+    const factory = new SshConnectionFactory({ prompts: batchPrompts });
+    const kube = new KubeService({ snapshot, ssh: factory, onStatus: () => undefined, coalesceMs: 20 });
+    try {
+      const status = await kube.connect({
+        kubeconfig: h.sandbox.info().kubeconfig,
+        via: 'bastion',
+        sshConfig: h.sshConfig,
+      });
+      expect(status).toMatchObject({ state: 'connected', via: 'bastion', server: 'https://10.0.8.10:6443' });
+      await until('kuard analysed', () => view?.analysis.services.some((s) => s.name === 'kuard') ?? false);
+      const kuard = view!.analysis.services.find((s) => s.name === 'kuard')!;
+      expect(kuard.pods.map((p) => p.ip).sort()).toEqual(h.sandbox.plan.pods.map((p) => p.ip).sort());
+      expect(factory.openConnectionCount).toBe(1);
+      await kube.disconnect();
+      expect(factory.openConnectionCount).toBe(0);
+    } finally {
+      kube.dispose();
+      snapshot.dispose();
+    }
   });
 
   it('labdeck kube get --via bastion prints the model JSON', async () => {
