@@ -27,7 +27,8 @@ const mayImport = {
   ssh: [],
   terminal: ['ssh'],
   targets: ['ssh', 'terminal'],
-  kube: ['model', 'ssh'],
+  // parse: its pure API-object mapping (kube-map.ts), so the live API and `kubectl -o json` give the same JSON.
+  kube: ['model', 'parse', 'ssh'],
   sandbox: ['model'],
   api: ['model', 'parse', 'analyze', 'labs', 'ssh', 'terminal', 'targets', 'kube', 'sandbox'],
   cli: ['model', 'parse', 'analyze', 'labs', 'ssh', 'terminal', 'targets', 'kube', 'sandbox', 'api'],

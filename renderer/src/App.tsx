@@ -5,6 +5,7 @@ import { TerminalView } from './terminal/TerminalView';
 import { LinkDialog } from './LinkDialog';
 import { isOpenableLink } from '../../src/api/safety';
 import { ClusterPanel } from './panels/ClusterPanel';
+import { ClusterConnect } from './panels/ClusterConnect';
 import { FindingsPanel } from './panels/FindingsPanel';
 import { CapturesPanel } from './panels/CapturesPanel';
 import { LabPanel } from './labs/LabPanel';
@@ -321,7 +322,12 @@ export function App({ api }: { readonly api: ApiClient }) {
             ))}
           </nav>
           <div className="side-body">
-            {sideTab === 'cluster' && <ClusterPanel view={snapshot} />}
+            {sideTab === 'cluster' && (
+              <>
+                <ClusterConnect api={api} />
+                <ClusterPanel view={snapshot} />
+              </>
+            )}
             {sideTab === 'findings' && <FindingsPanel view={snapshot} />}
             {sideTab === 'captures' && <CapturesPanel api={api} view={snapshot} />}
             {sideTab === 'forwards' && (

@@ -10,6 +10,7 @@ import { expandHome, listSshHosts } from './sshHosts.js';
 import { dataDir, packageRoot } from './paths.js';
 import { LabService, type OpenLabTerminal } from './labService.js';
 import { ForwardService } from './forwardService.js';
+import { KubeService } from './kubeService.js';
 
 export interface BackendOptions {
   readonly host: 'electron' | 'web';
@@ -32,6 +33,7 @@ export interface Backend extends Disposable {
   readonly snapshot: SnapshotService;
   readonly labs: LabService;
   readonly forwards: ForwardService;
+  readonly kube: KubeService;
 }
 
 /** Only web links leave the app: no file:, javascript: or custom schemes. */
@@ -75,6 +77,12 @@ export function createBackend(options: BackendOptions): Backend {
   const wired = new Map<string, Disposable[]>();
   const sshPrompts = new UiSshPrompts((request) => hub.emit('ssh.prompt', request));
   const ssh = new SshConnectionFactory({ prompts: sshPrompts });
+  const kube = new KubeService({
+    snapshot,
+    ssh,
+    onStatus: (status) => hub.emit('kube.state', status),
+    ...(options.log ? { log: options.log } : {}),
+  });
   /** The machine each terminal's commands run on, for the snapshot (`node` of a capture). */
   const nodeOf = new Map<string, string>();
 
@@ -340,6 +348,18 @@ export function createBackend(options: BackendOptions): Backend {
       await labs.stop(session);
       return null;
     },
+    'kube.contexts': ({ kubeconfig }) => kube.contexts(kubeconfig ? expandHome(kubeconfig) : undefined),
+    'kube.connect': (req) =>
+      kube.connect({
+        ...req,
+        ...(req.kubeconfig ? { kubeconfig: expandHome(req.kubeconfig) } : {}),
+        ...(req.sshConfig ? { sshConfig: expandHome(req.sshConfig) } : {}),
+      }),
+    'kube.disconnect': async () => {
+      await kube.disconnect();
+      return null;
+    },
+    'kube.status': () => kube.status(),
   };
 
   const api = new ApiServer(handlers, hub, options.log);
@@ -350,8 +370,10 @@ export function createBackend(options: BackendOptions): Backend {
     snapshot,
     labs,
     forwards,
+    kube,
     dispose: () => {
       forwards.dispose();
+      kube.dispose();
       sshPrompts.dispose();
       labs.dispose();
       snapshot.dispose();

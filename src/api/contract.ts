@@ -17,6 +17,7 @@ import type {
 import type { BlockResult, CheckResult, StepResult } from '../labs/runner.js';
 import type { Progress } from '../labs/progress.js';
 import { forwardEvents, forwardMethods } from './forwardContract.js';
+import type { KubeContextsView, KubeStatusView } from './kubeService.js';
 
 export type { SnapshotView, CaptureInfo } from './snapshotService.js';
 export type { SshPromptRequest, SshPromptAnswer } from './sshPrompts.js';
@@ -40,6 +41,7 @@ export type { Lab, Step, Block, Check } from '../labs/model.js';
 export type { BlockResult, CheckResult, StepResult } from '../labs/runner.js';
 export type { Progress } from '../labs/progress.js';
 export type { ForwardInfoView, ForwardError, ForwardState, ForwardFields } from './forwardContract.js';
+export type { KubeContextsView, KubeStatusView, KubeContextInfo } from './kubeService.js';
 
 const id = z.string().min(1).max(64);
 const dimension = z.number().int().min(1).max(2000);
@@ -94,6 +96,54 @@ export const appInfo = z.object({
 
 const empty = z.object({}).strict();
 const ok = z.null();
+
+// ---- kube: live clusters through the Kubernetes API (src/kube, api/kubeService.ts) ----------------------------
+/** A file path as the user typed it (`~/` allowed). */
+const kubePath = z.string().min(1).max(4096);
+/** A kubeconfig context name: any printable text kubectl accepts, without control characters. */
+const kubeContext = z
+  .string()
+  .min(1)
+  .max(253)
+  .refine((v) => ![...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), {
+    message: 'a context name has no control characters',
+  });
+/** RFC 1123 label, as Kubernetes namespaces are. */
+const kubeNamespace = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+const kubeMethods = {
+  /** The contexts of a kubeconfig (default $KUBECONFIG, else ~/.kube/config): names, servers, no credentials. */
+  'kube.contexts': {
+    request: z.object({ kubeconfig: kubePath.optional() }).strict(),
+    reply: z.custom<KubeContextsView>(),
+  },
+  /** Connects to a context (replacing any connection), optionally through an SSH host; its watch feeds the snapshot. */
+  'kube.connect': {
+    request: z
+      .object({
+        kubeconfig: kubePath.optional(),
+        context: kubeContext.optional(),
+        /** An OpenSSH config Host (or user@host[:port]) to tunnel the API connection through. */
+        via: z.string().min(1).max(1024).optional(),
+        /** The OpenSSH config file for `via` (`ssh -F`). */
+        sshConfig: kubePath.optional(),
+        namespace: kubeNamespace.optional(),
+        /** Needed only when the kubeconfig says insecure-skip-tls-verify. */
+        allowInsecureTls: z.boolean().optional(),
+      })
+      .strict(),
+    reply: z.custom<KubeStatusView>(),
+  },
+  'kube.disconnect': { request: empty, reply: ok },
+  'kube.status': { request: empty, reply: z.custom<KubeStatusView>() },
+} as const;
+const kubeEvents = {
+  /** The cluster connection changed: connecting, connected (with counts), reconnecting (with the error), … */
+  'kube.state': z.custom<KubeStatusView>(),
+} as const;
+// ---- end kube ------------------------------------------------------------------------------------------------
 
 export const methods = {
   'app.info': { request: empty, reply: appInfo },
@@ -224,6 +274,7 @@ export const methods = {
   /** The user's answer to `labs.confirm` (an untrusted lab asks before each command). */
   'labs.answer': { request: z.object({ request: id, yes: z.boolean() }).strict(), reply: ok },
   'labs.stop': { request: z.object({ session: id }).strict(), reply: ok },
+  ...kubeMethods,
 } as const;
 
 export const events = {
@@ -241,6 +292,7 @@ export const events = {
   'labs.check': z.custom<{ session: string; step: string; result: CheckResult }>(),
   'labs.step': z.custom<{ session: string; result: StepResult }>(),
   'labs.confirm': z.custom<LabConfirmRequest>(),
+  ...kubeEvents,
 } as const;
 
 export type Methods = typeof methods;

@@ -4,8 +4,11 @@ import { parse } from '../parse/parse.js';
 import type { ParseKind } from '../parse/kinds.js';
 import type { Disposable } from './server.js';
 
-/** Where a capture came from: a command finished in a terminal, text the user pasted, or a lab step. */
-export type CaptureOrigin = 'terminal' | 'paste' | 'lab';
+/**
+ * Where a capture came from: a command finished in a terminal, text the user pasted, a lab step, or the live
+ * Kubernetes API (a watch on a connected cluster, kept up to date in place).
+ */
+export type CaptureOrigin = 'terminal' | 'paste' | 'lab' | 'kube';
 
 export interface CaptureInfo {
   readonly id: string;
@@ -37,6 +40,8 @@ export interface AddText {
 interface Entry {
   readonly info: CaptureInfo;
   readonly capture: ParsedCapture;
+  /** A live capture's key (`setLive`): updated in place, never piled up. */
+  readonly liveKey?: string;
 }
 
 /** Kinds that feed the snapshot; others (hostname, kubeconfig, …) parse but add nothing to compare. */
@@ -137,8 +142,55 @@ export class SnapshotService implements Disposable {
     return info;
   }
 
-  private push(info: CaptureInfo, capture: ParsedCapture): void {
-    this.entries.push({ info, capture });
+  /**
+   * A live source's piece (the kube watch's pods, services, …): replaces the capture kept under `key`, keeping its
+   * id and place, or adds it; `value` null removes it. Returns the capture's info, or null when removed or not a
+   * snapshot kind.
+   */
+  setLive(
+    key: string,
+    kind: string,
+    value: unknown,
+    source: { readonly node: string | null; readonly command: string | null; readonly origin: CaptureOrigin },
+  ): CaptureInfo | null {
+    const at = this.entries.findIndex((e) => e.liveKey === key);
+    if (value === null || !snapshotKinds.has(kind)) {
+      if (at >= 0) {
+        this.entries.splice(at, 1);
+        this.changed();
+      }
+      return null;
+    }
+    const takenAt = this.now().toISOString();
+    const info: CaptureInfo = {
+      id: at >= 0 ? this.entries[at]!.info.id : `c${this.nextId++}`,
+      kind,
+      origin: source.origin,
+      node: source.node,
+      command: source.command,
+      takenAt,
+      errors: 0,
+      warnings: 0,
+      problems: [],
+    };
+    const entry: Entry = {
+      info,
+      capture: {
+        kind,
+        value,
+        source: { node: source.node, command: source.command, takenAt, origin: source.origin },
+      },
+      liveKey: key,
+    };
+    if (at >= 0) {
+      this.entries[at] = entry;
+      this.changed();
+    } else this.push(entry.info, entry.capture, key);
+    return info;
+  }
+
+  private push(info: CaptureInfo, capture: ParsedCapture, liveKey?: string): void {
+    this.entries.push(liveKey === undefined ? { info, capture } : { info, capture, liveKey });
     if (this.entries.length > maxCaptures) this.entries.splice(0, this.entries.length - maxCaptures);
     this.changed();
   }

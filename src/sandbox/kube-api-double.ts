@@ -127,6 +127,13 @@ export interface KubeApiDoubleOptions {
    * double refuses exec. Stdout, stderr and the exit code go back over the WebSocket stream protocol.
    */
   readonly exec?: (req: ExecRequest) => ChildProcess;
+  /**
+   * Bearer-token authentication, for clients' error paths (the sandbox runs without): token → user name. When
+   * given, a request without a known token gets 401 Unauthorized.
+   */
+  readonly tokens?: Readonly<Record<string, string>>;
+  /** Users whose every read gets 403 Forbidden, worded like the RBAC authorizer's. */
+  readonly forbiddenUsers?: readonly string[];
 }
 
 export interface ExecRequest {
@@ -330,6 +337,12 @@ export class KubeApiDouble {
     }
     if (req.method !== 'GET')
       return sendStatus(res, 405, 'MethodNotAllowed', `the kube-api double is read-only`);
+    let user: string | undefined;
+    if (this.options.tokens) {
+      const auth = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
+      user = auth ? this.options.tokens[auth[1]!] : undefined;
+      if (user === undefined) return sendStatus(res, 401, 'Unauthorized', 'Unauthorized');
+    }
     if (path === '/version') return sendJson(res, 200, VERSION);
     if (path === '/healthz' || path === '/readyz' || path === '/livez') {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -392,6 +405,16 @@ export class KubeApiDouble {
     }
     const q = url.searchParams;
     const watch = q.get('watch') === '1' || q.get('watch') === 'true';
+    if (user !== undefined && this.options.forbiddenUsers?.includes(user)) {
+      const verb = watch ? 'watch' : name !== undefined ? 'get' : 'list';
+      return sendStatus(
+        res,
+        403,
+        'Forbidden',
+        `${info.name}${info.group ? `.${info.group}` : ''} is forbidden: User "${user}" cannot ${verb} resource "${info.name}" in API group "${info.group}" ${ns !== undefined ? `in the namespace "${ns}"` : 'at the cluster scope'}`,
+        { kind: info.name },
+      );
+    }
     const filter = makeFilter(ns, q.get('labelSelector'), q.get('fieldSelector'), watch ? name : undefined);
     if (name !== undefined && !watch) return this.get(req, res, info, ns, name);
     if (watch) return this.watch(req, res, info, filter, q);
@@ -442,11 +465,33 @@ export class KubeApiDouble {
     }
     const items = this.items(info, filter);
     if (wantsTable(req)) return sendJson(res, 200, this.table(info, items, req));
+    // Chunking (`limit` / `continue`) for JSON lists: the token is the offset and the list's version (opaque to
+    // clients, as a real server's); tables are sent whole.
+    const limit = Number(q.get('limit') ?? '0');
+    let start = 0;
+    let listRv = this.rv;
+    const token = q.get('continue');
+    if (token) {
+      const t = /^(\d+):(\d+)$/.exec(Buffer.from(token, 'base64').toString('utf8'));
+      if (!t) return sendStatus(res, 400, 'BadRequest', 'continue key is not valid');
+      listRv = Number(t[1]);
+      start = Number(t[2]);
+    }
+    const end = limit > 0 ? Math.min(items.length, start + limit) : items.length;
+    const more = end < items.length;
     sendJson(res, 200, {
       kind: `${info.kind}List`,
       apiVersion: info.group ? `${info.group}/v1` : 'v1',
-      metadata: { resourceVersion: String(this.rv) },
-      items: items.map((s) => withMeta(s, info, false)),
+      metadata: {
+        resourceVersion: String(listRv),
+        ...(more
+          ? {
+              continue: Buffer.from(`${listRv}:${end}`).toString('base64'),
+              remainingItemCount: items.length - end,
+            }
+          : {}),
+      },
+      items: items.slice(start, end).map((s) => withMeta(s, info, false)),
     });
   }
 

@@ -4,6 +4,7 @@ import { registerAnalyze } from './analyze.js';
 import { registerLab } from './lab.js';
 import { registerSsh } from './ssh.js';
 import { registerSandbox } from './sandbox.js';
+import { registerKube } from './kube.js';
 
 /** A subcommand adds itself to the program. One line per command, in the order `--help` lists them. */
 export type RegisterCommand = (program: Command) => void;
@@ -14,4 +15,5 @@ export const commands: RegisterCommand[] = [
   registerLab,
   registerSsh,
   registerSandbox,
+  registerKube,
 ];
