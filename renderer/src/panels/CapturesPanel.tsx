@@ -12,6 +12,7 @@ export function CapturesPanel({ api, view }: { api: ApiClient; view: SnapshotVie
   const [command, setCommand] = useState('');
   const [node, setNode] = useState('');
   const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
 
   const add = async () => {
     if (text.length > maxPasteChars) {
@@ -20,14 +21,19 @@ export function CapturesPanel({ api, view }: { api: ApiClient; view: SnapshotVie
       );
       return;
     }
+    // What was sent: the box is cleared after it is added only if it still holds that, so text typed or pasted
+    // meanwhile is never lost; the message says "Adding…" until this one is answered.
+    const submitted = text;
+    setBusy(true);
+    setMessage('Adding…');
     try {
       const { captured } = await api.call('snapshot.add', {
-        text,
+        text: submitted,
         ...(command.trim() ? { command: command.trim() } : {}),
         ...(node.trim() ? { node: node.trim() } : {}),
       });
       if (captured) {
-        setText('');
+        setText((now) => (now === submitted ? '' : now));
         setMessage(`Added as ${captured.kind}${captured.errors ? ` with ${captured.errors} problems` : ''}.`);
       } else {
         setMessage(
@@ -36,6 +42,8 @@ export function CapturesPanel({ api, view }: { api: ApiClient; view: SnapshotVie
       }
     } catch (e) {
       setMessage((e as Error).message);
+    } finally {
+      setBusy(false);
     }
   };
 
@@ -68,7 +76,7 @@ export function CapturesPanel({ api, view }: { api: ApiClient; view: SnapshotVie
             value={node}
             onChange={(e) => setNode(e.target.value)}
           />
-          <button type="submit" disabled={!text.trim()}>
+          <button type="submit" disabled={busy || !text.trim()}>
             Add
           </button>
         </div>
