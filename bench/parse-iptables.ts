@@ -19,7 +19,11 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createIptablesSaveParser, parseIptablesSave } from '../src/parse/iptables-save.js';
+import {
+  createIptablesSaveParser,
+  parseIptablesSave,
+  sharedFieldValues,
+} from '../src/parse/iptables-save.js';
 import { generateKubeProxyRules } from './kube-proxy-rules.js';
 import { buildFromPlan, planModel } from './model-floor.js';
 import { inNs, withNetns } from './netns.js';
@@ -27,28 +31,6 @@ import { inNs, withNetns } from './netns.js';
 const SERVICES = Number(process.env.SERVICES ?? 5000);
 const ENDPOINTS = Number(process.env.ENDPOINTS ?? 10);
 const RUNS = Number(process.env.RUNS ?? 7);
-/** Strings the parser shares between rules instead of slicing (see MATCH_NAMES/TARGET_NAMES/PROTOCOLS there). */
-const SHARED = new Set([
-  'tcp',
-  'udp',
-  'sctp',
-  'icmp',
-  'icmpv6',
-  'all',
-  'KUBE-MARK-MASQ',
-  'DNAT',
-  'ACCEPT',
-  'DROP',
-  'RETURN',
-  'MARK',
-  'MASQUERADE',
-  'REJECT',
-  'SNAT',
-  'LOG',
-  'KUBE-MARK-DROP',
-  'KUBE-NODEPORTS',
-  'KUBE-SERVICES',
-]);
 
 /** Median of RUNS timings of each function, run interleaved so that load from other processes hits all alike. */
 function medians(fns: Record<string, () => unknown>): Record<string, number> {
@@ -162,7 +144,7 @@ async function main(): Promise<void> {
       0,
     );
     const diagnostics = r.diagnostics.length;
-    const plan = planModel(dump, r.value, SHARED);
+    const plan = planModel(dump, r.value, new Set(sharedFieldValues));
     r = null; // timed runs below start without a parsed ruleset held, as a fresh parse would
     gc();
     const chunks = pipeChunks(dump);

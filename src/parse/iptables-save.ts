@@ -79,6 +79,9 @@ const TARGET_NAMES = [
 ];
 const PROTOCOLS = ['tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'all'];
 
+/** Field values that rules share (one string for all) instead of each holding its own copy. */
+export const sharedFieldValues: readonly string[] = [...PROTOCOLS, ...TARGET_NAMES];
+
 /**
  * Shared, frozen empty lists: a rule without negations or matches (most rules have no negation) allocates none.
  * Parsed values are read-only; copy a list before changing it.

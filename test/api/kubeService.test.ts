@@ -2,8 +2,6 @@
  * KubeService: a context's watch feeds the workbench snapshot (the same SnapshotService terminals feed), state goes
  * out as events, failures cross as data. Against the kube-api **double** over loopback TLS.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methods } from '../../src/api/contract.js';
@@ -11,41 +9,22 @@ import { KubeService, type KubeStatusView } from '../../src/api/kubeService.js';
 import { SnapshotService, type SnapshotView } from '../../src/api/snapshotService.js';
 import { batchPrompts, SshConnectionFactory } from '../../src/ssh/index.js';
 import type { KubeApiDouble } from '../../src/sandbox/kube-api-double.js';
-import {
-  SERVER_NAME,
-  kubeconfigText,
-  makePki,
-  objects,
-  plan,
-  startDouble,
-  type Pki,
-} from '../kube/kube-harness.js';
+import { SERVER_NAME, objects, plan, startKubeFixture, type KubeFixture } from '../kube/kube-harness.js';
 
-let pki: Pki;
-let tmp: string;
-let double: KubeApiDouble;
+let fx: KubeFixture;
 let file: string;
+let double: KubeApiDouble;
+let tmp: string;
 
 beforeAll(async () => {
-  pki = makePki();
-  tmp = mkdtempSync(join(tmpdir(), 'labdeck-kubesvc-'));
-  let port: number;
-  ({ double, port } = await startDouble(pki));
-  file = join(tmp, 'config');
-  writeFileSync(
-    file,
-    kubeconfigText([
-      { name: 'lab', server: `https://127.0.0.1:${port}`, ca: pki.caPem, tlsServerName: SERVER_NAME },
-      { name: 'broken', server: `https://127.0.0.1:${port}`, ca: pki.otherCaPem, tlsServerName: SERVER_NAME },
-    ]),
-  );
+  fx = await startKubeFixture('labdeck-kubesvc-', (url, pki) => [
+    { name: 'lab', server: url, ca: pki.caPem, tlsServerName: SERVER_NAME },
+    { name: 'broken', server: url, ca: pki.otherCaPem, tlsServerName: SERVER_NAME },
+  ]);
+  ({ kubeconfig: file, double, tmp } = fx);
 });
 
-afterAll(async () => {
-  await double?.close();
-  pki?.dispose();
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => fx?.dispose());
 
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   for (let t = 0; t < ms && !ok(); t += 25) await new Promise((r) => setTimeout(r, 25));

@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLoopbackSshd, type LoopbackSshd } from '../support/terminal-sshd.js';
+import { startLoopbackSshd, writeLoopbackSshConfig, type LoopbackSshd } from '../support/terminal-sshd.js';
 import type { RunningWebHost } from '../support/web-host-process.js';
 import { openWorkbench, screenshotPath, type WorkbenchPage } from '../support/workbench-page.js';
 
@@ -33,22 +32,7 @@ describe('SSH local forwards in the workbench (real sshd on 127.0.0.1)', () => {
     });
     await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
     appPort = (app.address() as { port: number }).port;
-    knownHosts = path.join(sshd.dir, 'known_hosts');
-    config = path.join(sshd.dir, 'ssh_config');
-    writeFileSync(
-      config,
-      [
-        'Host master',
-        '  HostName 127.0.0.1',
-        `  Port ${sshd.port}`,
-        '  User root',
-        `  IdentityFile ${sshd.clientKeyFile}`,
-        '  IdentitiesOnly yes',
-        `  UserKnownHostsFile ${knownHosts}`,
-        '  StrictHostKeyChecking ask',
-        '',
-      ].join('\n'),
-    );
+    ({ config, knownHosts } = writeLoopbackSshConfig(sshd, 'master'));
     workbench = await openWorkbench();
     ({ host, page } = workbench);
   });

@@ -3,56 +3,30 @@
  * **double** (loopback TLS, certificate checked with tls-server-name), see its services and pods in the cluster
  * panel, disconnect and see them go; a failing context shows its error.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeApiDouble } from '../../src/sandbox/kube-api-double.js';
-import { SERVER_NAME, kubeconfigText, makePki, plan, startDouble, type Pki } from '../kube/kube-harness.js';
+import { SERVER_NAME, plan, startKubeFixture, type KubeFixture } from '../kube/kube-harness.js';
 import { openWorkbench, screenshotPath, type WorkbenchPage } from '../support/workbench-page.js';
 
 describe('live cluster in the workbench', () => {
   let workbench: WorkbenchPage | undefined;
   let page: Page;
-  let pki: Pki;
-  let double: KubeApiDouble | undefined;
-  let tmp: string;
+  let fx: KubeFixture | undefined;
   let kubeconfig: string;
 
   beforeAll(async () => {
-    pki = makePki();
-    tmp = mkdtempSync(join(tmpdir(), 'labdeck-kube-e2e-'));
-    let port: number;
-    ({ double, port } = await startDouble(pki));
-    kubeconfig = join(tmp, 'config');
-    writeFileSync(
-      kubeconfig,
-      kubeconfigText([
-        {
-          name: 'lab-double',
-          server: `https://127.0.0.1:${port}`,
-          ca: pki.caPem,
-          tlsServerName: SERVER_NAME,
-        },
-        {
-          name: 'wrong-ca',
-          server: `https://127.0.0.1:${port}`,
-          ca: pki.otherCaPem,
-          tlsServerName: SERVER_NAME,
-        },
-      ]),
-      { mode: 0o600 },
-    );
+    fx = await startKubeFixture('labdeck-kube-e2e-', (url, pki) => [
+      { name: 'lab-double', server: url, ca: pki.caPem, tlsServerName: SERVER_NAME },
+      { name: 'wrong-ca', server: url, ca: pki.otherCaPem, tlsServerName: SERVER_NAME },
+    ]);
+    kubeconfig = fx.kubeconfig;
     workbench = await openWorkbench();
     page = workbench.page;
   });
 
   afterAll(async () => {
     await workbench?.close();
-    await double?.close();
-    pki?.dispose();
-    rmSync(tmp, { recursive: true, force: true });
+    await fx?.dispose();
   });
 
   it('connects to a context and shows its pods in the cluster panel', async () => {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLoopbackSshd, type LoopbackSshd } from '../support/terminal-sshd.js';
+import { startLoopbackSshd, writeLoopbackSshConfig, type LoopbackSshd } from '../support/terminal-sshd.js';
 import { waitFor, type RunningWebHost } from '../support/web-host-process.js';
 import { openWorkbench, type WorkbenchPage } from '../support/workbench-page.js';
 
@@ -17,22 +17,7 @@ describe('an SSH terminal in the workbench (real OpenSSH sshd on 127.0.0.1)', ()
 
   beforeAll(async () => {
     sshd = await startLoopbackSshd();
-    knownHosts = path.join(sshd.dir, 'known_hosts');
-    config = path.join(sshd.dir, 'ssh_config');
-    writeFileSync(
-      config,
-      [
-        'Host labnode',
-        '  HostName 127.0.0.1',
-        `  Port ${sshd.port}`,
-        '  User root',
-        `  IdentityFile ${sshd.clientKeyFile}`,
-        '  IdentitiesOnly yes',
-        `  UserKnownHostsFile ${knownHosts}`,
-        '  StrictHostKeyChecking ask',
-        '',
-      ].join('\n'),
-    );
+    ({ config, knownHosts } = writeLoopbackSshConfig(sshd, 'labnode'));
     workbench = await openWorkbench();
     ({ host, page } = workbench);
   });

@@ -1,47 +1,34 @@
 /** `labdeck kube` in-process against the kube-api **double** over loopback TLS. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObjects } from '../../src/model/kube.js';
-import type { KubeApiDouble } from '../../src/sandbox/kube-api-double.js';
 import { runCli } from '../support/cli.js';
-import { SERVER_NAME, kubeconfigText, makePki, plan, startDouble, type Pki } from './kube-harness.js';
+import { SERVER_NAME, plan, startKubeFixture, type KubeFixture } from './kube-harness.js';
 
 const TOKEN = 'tok-cli-5a4b3c2d1e0f9a8b';
-let pki: Pki;
-let tmp: string;
-let double: KubeApiDouble;
+let fx: KubeFixture;
 let file: string;
 
 beforeAll(async () => {
-  pki = makePki();
-  tmp = mkdtempSync(join(tmpdir(), 'labdeck-kubecli-'));
-  let port: number;
-  ({ double, port } = await startDouble(pki, { tokens: { [TOKEN]: 'jane' } }));
-  file = join(tmp, 'config');
-  writeFileSync(
-    file,
-    kubeconfigText([
+  fx = await startKubeFixture(
+    'labdeck-kubecli-',
+    (url, pki) => [
       {
         name: 'lab',
-        server: `https://127.0.0.1:${port}`,
+        server: url,
         ca: pki.caPem,
         tlsServerName: SERVER_NAME,
         token: TOKEN,
         user: 'jane',
         namespace: 'default',
       },
-      { name: 'noname', server: `https://127.0.0.1:${port}`, ca: pki.caPem, token: TOKEN, user: 'jim' },
-    ]),
+      { name: 'noname', server: url, ca: pki.caPem, token: TOKEN, user: 'jim' },
+    ],
+    { tokens: { [TOKEN]: 'jane' } },
   );
+  file = fx.kubeconfig;
 });
 
-afterAll(async () => {
-  await double?.close();
-  pki?.dispose();
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => fx?.dispose());
 
 describe('labdeck kube', () => {
   it('lists contexts like kubectl config get-contexts, without credentials', async () => {

@@ -4,7 +4,7 @@
  * and kubeconfig text pointing at it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -130,4 +130,56 @@ export function kubeconfigText(contexts: readonly ContextSpec[]): string {
   }
   lines.push(`current-context: ${contexts[0]?.name ?? ''}`, '');
   return lines.join('\n');
+}
+
+export interface KubeFixture {
+  readonly pki: Pki;
+  /** A throwaway folder (gone after dispose). */
+  readonly tmp: string;
+  readonly double: KubeApiDouble;
+  readonly port: number;
+  readonly server: Server;
+  /** `https://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** tmp/config: the kubeconfig of the contexts given (mode 0600); none written when there are none. */
+  readonly kubeconfig: string;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The API double over loopback TLS with a throwaway PKI and folder, and a kubeconfig of `contexts(url, pki)` for
+ * it: the set-up every kube test starts from.
+ */
+export async function startKubeFixture(
+  prefix: string,
+  contexts: (url: string, pki: Pki) => readonly ContextSpec[] = () => [],
+  options: KubeApiDoubleOptions = {},
+): Promise<KubeFixture> {
+  const pki = makePki();
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    const { double, port, server } = await startDouble(pki, options);
+    const url = `https://127.0.0.1:${port}`;
+    const kubeconfig = join(tmp, 'config');
+    const specs = contexts(url, pki);
+    if (specs.length > 0) writeFileSync(kubeconfig, kubeconfigText(specs), { mode: 0o600 });
+    return {
+      pki,
+      tmp,
+      double,
+      port,
+      server,
+      url,
+      kubeconfig,
+      async dispose() {
+        await double.close();
+        pki.dispose();
+        rmSync(tmp, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    pki.dispose();
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
 }

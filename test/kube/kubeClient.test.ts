@@ -3,10 +3,9 @@
  * client-node's real HTTP and watch code): kubeconfig loading, listing, TLS and auth failures, and the live watch
  * with 410 Gone and a dropped server.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -22,16 +21,17 @@ import type { KubeApiDouble } from '../../src/sandbox/kube-api-double.js';
 import {
   SERVER_NAME,
   kubeconfigText,
-  makePki,
   objects,
   openConnections,
   plan,
-  startDouble,
   type Pki,
+  startKubeFixture,
+  type KubeFixture,
 } from './kube-harness.js';
 
 const TOKEN = 'tok-8f1c2d9e7a6b5c4d3e2f1a0b';
 const FORBIDDEN_TOKEN = 'tok-forbidden-0a1b2c3d4e5f';
+let fx: KubeFixture;
 let pki: Pki;
 let tmp: string;
 let double: KubeApiDouble;
@@ -39,23 +39,14 @@ let port: number;
 let httpServer: Server;
 
 beforeAll(async () => {
-  pki = makePki();
-  tmp = mkdtempSync(join(tmpdir(), 'labdeck-kube-test-'));
-  ({
-    double,
-    port,
-    server: httpServer,
-  } = await startDouble(pki, {
+  fx = await startKubeFixture('labdeck-kube-test-', undefined, {
     tokens: { [TOKEN]: 'jane', [FORBIDDEN_TOKEN]: 'intern' },
     forbiddenUsers: ['intern'],
-  }));
+  });
+  ({ pki, tmp, double, port, server: httpServer } = fx);
 });
 
-afterAll(async () => {
-  await double?.close();
-  pki?.dispose();
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => fx?.dispose());
 
 function kubeconfig(name: string, text: string): string {
   const f = join(tmp, name);

@@ -140,3 +140,30 @@ export function execWithPty(
     );
   });
 }
+
+/**
+ * An OpenSSH client config naming the loopback sshd `alias`, with its own empty known_hosts and
+ * `StrictHostKeyChecking ask` (so the app asks about the host key, as on first contact). Files go in sshd.dir.
+ */
+export function writeLoopbackSshConfig(
+  sshd: LoopbackSshd,
+  alias: string,
+): { config: string; knownHosts: string } {
+  const knownHosts = join(sshd.dir, 'known_hosts');
+  const config = join(sshd.dir, 'ssh_config');
+  writeFileSync(
+    config,
+    [
+      `Host ${alias}`,
+      '  HostName 127.0.0.1',
+      `  Port ${sshd.port}`,
+      '  User root',
+      `  IdentityFile ${sshd.clientKeyFile}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${knownHosts}`,
+      '  StrictHostKeyChecking ask',
+      '',
+    ].join('\n'),
+  );
+  return { config, knownHosts };
+}
