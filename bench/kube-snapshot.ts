@@ -10,6 +10,7 @@ import type { Endpoints } from '../src/model/endpoints.js';
 import type { KubeObjects } from '../src/model/kube.js';
 import type { Pod } from '../src/model/pod.js';
 import type { Service } from '../src/model/service.js';
+import { emptyObjects } from '../src/parse/kube-map.js';
 
 const nPods = Number(process.argv[2] ?? 5000);
 const nSvc = Number(process.argv[3] ?? 500);
@@ -53,15 +54,7 @@ for (let s = 0; s < nSvc; s++) {
     source: 'endpoints',
   });
 }
-const objects = (part: Partial<KubeObjects>): KubeObjects => ({
-  pods: [],
-  nodes: [],
-  services: [],
-  endpoints: [],
-  deployments: [],
-  others: [],
-  ...part,
-});
+const objects = (part: Partial<KubeObjects>): KubeObjects => ({ ...emptyObjects(), ...part });
 const snapshot = new SnapshotService(() => undefined, undefined, 0);
 const source = { node: null, command: 'watch (bench)', origin: 'kube' as const };
 

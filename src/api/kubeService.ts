@@ -21,6 +21,7 @@ import {
 import type { SshConnectionFactory } from '../ssh/index.js';
 import { ApiFailure, type Disposable } from './server.js';
 import type { SnapshotService } from './snapshotService.js';
+import { emptyObjects } from '../parse/kube-map.js';
 
 export type { KubeContextInfo } from '../kube/index.js';
 
@@ -187,15 +188,7 @@ export class KubeService implements Disposable {
 
   private feed(d: LiveData, context: string, via: string | undefined): void {
     const command = (what: string) => `watch ${what} (context ${context}${via ? ` via ${via}` : ''})`;
-    const objects = (part: Partial<KubeObjects>): KubeObjects => ({
-      pods: [],
-      nodes: [],
-      services: [],
-      endpoints: [],
-      deployments: [],
-      others: [],
-      ...part,
-    });
+    const objects = (part: Partial<KubeObjects>): KubeObjects => ({ ...emptyObjects(), ...part });
     const value: Record<(typeof pieces)[number], KubeObjects> = {
       nodes: objects({ nodes: [...d.nodes] }),
       pods: objects({ pods: [...d.pods] }),

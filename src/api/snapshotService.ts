@@ -123,17 +123,7 @@ export class SnapshotService implements Disposable {
   ): CaptureInfo | null {
     if (!snapshotKinds.has(kind)) return null;
     const takenAt = this.now().toISOString();
-    const info: CaptureInfo = {
-      id: `c${this.nextId++}`,
-      kind,
-      origin: source.origin,
-      node: source.node,
-      command: source.command,
-      takenAt,
-      errors: 0,
-      warnings: 0,
-      problems: [],
-    };
+    const info = cleanInfo(`c${this.nextId++}`, kind, source, takenAt);
     this.push(info, {
       kind,
       value,
@@ -162,17 +152,7 @@ export class SnapshotService implements Disposable {
       return null;
     }
     const takenAt = this.now().toISOString();
-    const info: CaptureInfo = {
-      id: at >= 0 ? this.entries[at]!.info.id : `c${this.nextId++}`,
-      kind,
-      origin: source.origin,
-      node: source.node,
-      command: source.command,
-      takenAt,
-      errors: 0,
-      warnings: 0,
-      problems: [],
-    };
+    const info = cleanInfo(at >= 0 ? this.entries[at]!.info.id : `c${this.nextId++}`, kind, source, takenAt);
     const entry: Entry = {
       info,
       capture: {
@@ -227,4 +207,24 @@ export class SnapshotService implements Disposable {
   dispose(): void {
     clearTimeout(this.timer);
   }
+}
+
+/** The info of a capture that came already parsed (no problems to report). */
+function cleanInfo(
+  id: string,
+  kind: string,
+  source: { readonly node: string | null; readonly command: string | null; readonly origin: CaptureOrigin },
+  takenAt: string,
+): CaptureInfo {
+  return {
+    id,
+    kind,
+    origin: source.origin,
+    node: source.node,
+    command: source.command,
+    takenAt,
+    errors: 0,
+    warnings: 0,
+    problems: [],
+  };
 }
