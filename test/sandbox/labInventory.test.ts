@@ -43,5 +43,9 @@ describe('the inventory `sandbox up` writes', () => {
     expect(text).toContain(
       `  labdeck lab run labs/tgik-002-networking-and-services --inventory ${info.inventory} --skip-setup`,
     );
+    // the live-cluster path through the bastion (docs/kube.md), with the files up hands out
+    expect(text).toContain(
+      `  labdeck kube get pods --kubeconfig ${info.kubeconfig} --via bastion -F ${info.sshConfig}`,
+    );
   });
 });
