@@ -10,7 +10,8 @@ import {
   type SshKubeTunnel,
 } from '../../kube/index.js';
 import { emptyObjects, mapObject } from '../../parse/kube-map.js';
-import { batchPrompts, SshConnectionFactory } from '../../ssh/index.js';
+import { SshConnectionFactory } from '../../ssh/index.js';
+import { ttyPrompts } from '../ttyPrompts.js';
 
 interface KubeGetOptions {
   kubeconfig?: string;
@@ -105,7 +106,7 @@ async function get(resourceArg: string, opts: KubeGetOptions): Promise<number> {
   }
   let tunnel: SshKubeTunnel | undefined;
   let client: KubeClient | undefined;
-  const factory = new SshConnectionFactory({ prompts: batchPrompts });
+  const factory = new SshConnectionFactory({ prompts: ttyPrompts() });
   try {
     const { config } = loadKubeconfig(opts.kubeconfig ? { file: opts.kubeconfig } : {});
     // Checks the context before any connection is made.
