@@ -27,7 +27,7 @@ import {
   statSync,
 } from 'node:fs';
 import { release } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   clusterObjects,
   faultTargets,
@@ -72,7 +72,15 @@ export class SandboxError extends Error {
   constructor(
     message: string,
     readonly code:
-      'not-linux' | 'not-root' | 'missing-tool' | 'name-clash' | 'bad-name' | 'not-up' | 'busy' | 'failed',
+      | 'not-linux'
+      | 'not-root'
+      | 'missing-tool'
+      | 'name-clash'
+      | 'bad-name'
+      | 'bad-dir'
+      | 'not-up'
+      | 'busy'
+      | 'failed',
   ) {
     super(message);
     this.name = 'SandboxError';
@@ -224,6 +232,14 @@ export class Sandbox {
   async up(): Promise<SandboxInfo> {
     const pre = preflight();
     if (pre) throw pre;
+    const covered = NODE_OVERLAYS.find((t) => isUnder(resolve(this.env.baseDir), `/${t}`));
+    if (covered)
+      throw new SandboxError(
+        `the sandbox folder ${this.env.baseDir} is under /${covered}, which every node overlays with a copy of its own ` +
+          `(a folder cannot hold the overlay of a directory it is in); give --dir a folder outside ` +
+          `${NODE_OVERLAYS.map((t) => `/${t}`).join(', ')}, such as the default ${DEFAULT_BASE_DIR}. Nothing was changed.`,
+        'bad-dir',
+      );
     return this.locked(() => this.upLocked(), true);
   }
 
@@ -670,15 +686,19 @@ export class Sandbox {
     return pid;
   }
 
-  /** Inside the node sshd's own mount namespace: overlays for /etc, /opt and /root. */
+  /**
+   * Inside the node sshd's own mount namespace: overlays for /etc, /opt, /root, /home and /var (what a session
+   * writes there stays in the instance folder), and an empty tmpfs of its own for /tmp and /var/tmp (unless the
+   * instance folder is in one of them).
+   */
   private async prepareNodeMounts(host: string, pid: number): Promise<void> {
     const dir = this.path('nodes', host);
-    for (const target of ['etc', 'opt', 'root']) {
+    for (const target of NODE_OVERLAYS) {
       mkdirSync(join(dir, 'overlay', target, 'upper'), { recursive: true, mode: 0o755 });
       mkdirSync(join(dir, 'overlay', target, 'work'), { recursive: true, mode: 0o700 });
     }
     this.writeNodeFiles(host);
-    for (const target of ['etc', 'opt', 'root']) {
+    for (const target of NODE_OVERLAYS) {
       const o = join(dir, 'overlay', target);
       await must('nsenter', [
         '-t',
@@ -692,6 +712,30 @@ export class Sandbox {
         '-o',
         `lowerdir=/${target},upperdir=${o}/upper,workdir=${o}/work`,
         `/${target}`,
+      ]);
+    }
+    // The node's sshd keeps its own files in the instance folder: a folder under /tmp (the tests') keeps this
+    // machine's /tmp visible to the node instead of hiding it, and says so.
+    const dirReal = resolve(this.dir);
+    for (const target of NODE_TMPFS) {
+      if (isUnder(dirReal, target)) {
+        this.log(
+          `note: ${host} shares this machine's ${target}, because the sandbox folder ${this.dir} is in it`,
+        );
+        continue;
+      }
+      await must('nsenter', [
+        '-t',
+        String(pid),
+        '-m',
+        '--',
+        'mount',
+        '-t',
+        'tmpfs',
+        '-o',
+        'mode=1777,size=64m,nosuid,nodev',
+        `labdeck-${this.plan.name}-${host}-tmp`,
+        target,
       ]);
     }
   }
@@ -1170,6 +1214,16 @@ const DEBIAN_ROOT_PROFILE = [
 ].join('\n');
 
 /** The plugins the seed's node had in /opt/cni/bin. */
+/** Is `path` the directory `dir` or inside it? (both absolute, normalised) */
+function isUnder(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
+/** A node's own copies (overlayfs on this machine's directories), in mount order. */
+const NODE_OVERLAYS = ['etc', 'opt', 'root', 'home', 'var'];
+/** A node's own empty scratch directories (tmpfs), mounted after the overlays. */
+const NODE_TMPFS = ['/tmp', '/var/tmp'];
+
 const CNI_PLUGINS = [
   'bridge',
   'calico',

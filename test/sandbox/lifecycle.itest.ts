@@ -76,6 +76,25 @@ describe('labdeck sandbox lifecycle', () => {
     expect((await out('ip', ['-o', 'link', 'show', 'dev', sb.plan.rootIf])).code).not.toBe(0);
   });
 
+  it('refuses a folder under a directory the nodes overlay (/var, /home, …), and changes nothing', async () => {
+    const dir = `/var/tmp/labdeck-sandbox-under-var-${process.pid}`;
+    const sb = new Sandbox(
+      { baseDir: dir, selfCommand: selfCommand() },
+      { name: `ldv${process.pid}`, pods: 2 },
+    );
+    const err = await sb.up().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SandboxError);
+    expect((err as SandboxError).code).toBe('bad-dir');
+    expect((err as Error).message).toMatch(
+      /is under \/var, which every node overlays.*outside \/etc, \/opt, \/root, \/home, \/var/,
+    );
+    expect(existsSync(dir)).toBe(false);
+    expect(await ourNetns('ldv')).toEqual([]);
+  });
+
   it('refuses to work on an instance another live command holds, and changes nothing', async () => {
     const name = `ldb${process.pid}`;
     const lock = join(baseDir, `${name}.lock`);

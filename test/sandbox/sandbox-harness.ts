@@ -4,7 +4,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Sandbox } from '../../src/sandbox/sandbox.js';
@@ -24,7 +23,9 @@ export interface Harness {
 }
 
 export async function startSandbox(prefix: string, pods: number): Promise<Harness> {
-  const baseDir = mkdtempSync(join(tmpdir(), 'labdeck-sandbox-itest-'));
+  // Under /run like the default folder (/run/labdeck/sandbox), not /tmp: the nodes get a /tmp of their own, which
+  // would hide a folder under /tmp from their sshd (they then share this machine's /tmp, with a note).
+  const baseDir = mkdtempSync('/run/labdeck-sandbox-itest-');
   const sandbox = new Sandbox(
     { baseDir, selfCommand: selfCommand(), log: (l) => process.stderr.write(`[${prefix}] ${l}\n`) },
     { name: `${prefix}${process.pid}`, pods },

@@ -191,6 +191,25 @@ describe('labdeck sandbox (real sshd, netns, iptables, kubectl)', () => {
     expect(existsSync('/etc/cni/net.d/10-calico.conflist')).toBe(hostHadCni);
   });
 
+  it("gives each node its own /tmp, /var/tmp, /home and /var: a session's files stay on that node", async () => {
+    const probe = `labdeck-probe-${process.pid}`;
+    const write = await ssh(
+      h,
+      'worker-1',
+      `for d in /tmp /var/tmp /home /var; do echo worker-1 > $d/${probe} || exit 1; done; cat /tmp/${probe}`,
+    );
+    expect(write).toMatchObject({ code: 0, stdout: 'worker-1\n' });
+    for (const d of ['/tmp', '/var/tmp', '/home', '/var']) expect(existsSync(`${d}/${probe}`), d).toBe(false);
+    const other = await ssh(
+      h,
+      'worker-2',
+      `ls /tmp/${probe} /var/tmp/${probe} /home/${probe} /var/${probe} 2>&1; true`,
+    );
+    expect(other.stdout.match(/No such file or directory/g)).toHaveLength(4);
+    // the node's own copy of /var still has what this machine's /var holds
+    expect((await ssh(h, 'worker-1', 'test -d /var/lib && echo yes')).stdout).toBe('yes\n');
+  });
+
   it('lets @kubernetes/client-node list and watch through an SSH tunnel, and get 410 Gone on demand', async () => {
     const port = await freePort();
     const tunnel = spawn(

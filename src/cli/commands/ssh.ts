@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
 import { ttyPrompts } from '../ttyPrompts.js';
-import {
-  SshConnectionFactory,
-  SshError,
-  defaultSshConfigEnv,
-  resolveProfile,
-} from '../../ssh/index.js';
+import { SshConnectionFactory, SshError, defaultSshConfigEnv, resolveProfile } from '../../ssh/index.js';
 
 interface SshCliOptions {
   F?: string;
