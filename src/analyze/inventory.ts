@@ -152,18 +152,29 @@ export function ipv4Range(ips: readonly string[]): PodIpRange | null {
   };
 }
 
-function endpointState(
-  service: ServiceView,
-  eps: MergedEndpoints | undefined,
-  pod: { name: string; ip: string | null },
-): EndpointState {
-  let found: boolean | null = null;
+/** A service's endpoints by the pod they name, and by IP for those that name none: whether any of them is ready. */
+interface EndpointIndex {
+  readonly byPod: ReadonlyMap<string, boolean>;
+  readonly byIp: ReadonlyMap<string, boolean>;
+  /** The endpoints were captured whole: a pod they do not list is not one of them. */
+  readonly complete: boolean;
+}
+
+function indexEndpoints(service: ServiceView, eps: MergedEndpoints | undefined): EndpointIndex {
+  const byPod = new Map<string, boolean>();
+  const byIp = new Map<string, boolean>();
   for (const e of service.endpoints) {
-    const same = e.pod !== null ? e.pod === pod.name : pod.ip !== null && e.ip === pod.ip;
-    if (same) found = (found ?? false) || e.ready;
+    const map = e.pod !== null ? byPod : byIp;
+    const key = e.pod ?? e.ip;
+    map.set(key, (map.get(key) ?? false) || e.ready);
   }
-  if (found !== null) return found ? 'ready' : 'not-ready';
-  return eps && eps.omitted === 0 ? 'missing' : 'unknown';
+  return { byPod, byIp, complete: eps !== undefined && eps.omitted === 0 };
+}
+
+function endpointState(index: EndpointIndex, pod: { name: string; ip: string | null }): EndpointState {
+  const found = index.byPod.get(pod.name) ?? (pod.ip !== null ? index.byIp.get(pod.ip) : undefined);
+  if (found !== undefined) return found ? 'ready' : 'not-ready';
+  return index.complete ? 'missing' : 'unknown';
 }
 
 function byText(a: string, b: string): number {
@@ -186,11 +197,11 @@ export function inventoryView(
   // Pod key → the services that tie to it.
   const refs = new Map<string, PodServiceRef[]>();
   for (const s of services) {
-    const eps = merged.endpoints.get(objectKey(s.namespace, s.name));
+    const index = indexEndpoints(s, merged.endpoints.get(objectKey(s.namespace, s.name)));
     for (const p of s.pods) {
       const key = objectKey(s.namespace, p.name);
       const list = refs.get(key) ?? [];
-      list.push({ name: s.name, matchedBy: p.matchedBy, endpoint: endpointState(s, eps, p) });
+      list.push({ name: s.name, matchedBy: p.matchedBy, endpoint: endpointState(index, p) });
       refs.set(key, list);
     }
   }

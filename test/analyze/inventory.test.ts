@@ -252,3 +252,37 @@ describe('ipv4Range', () => {
     expect(ipv4Range(['fd00::1'])).toBeNull();
   });
 });
+
+describe('inventory size', () => {
+  it('keeps at most 5,000 pod rows, under 2 M characters as JSON even when every pod is behind two Services', () => {
+    const pods: WorldPod[] = [];
+    for (let i = 0; i < 6000; i++)
+      pods.push({
+        name: `kuard-5d8c7b9f4-${String(i).padStart(5, '0')}`,
+        ip: `10.64.${i >> 8}.${i & 255}`,
+        node: `ip-10-0-${i % 50}-1.ap-northeast-2.compute.internal`,
+        labels: { app: 'kuard' },
+      });
+    const svc = (name: string, clusterIP: string) =>
+      service({ name, clusterIP, port: 80, portName: 'http', targetPort: 8080, selector: { app: 'kuard' } });
+    const inv = inventory(
+      snapshotOf({
+        pods: [captured(pods.map(pod), null, 'kubectl get pods -o yaml')],
+        services: [captured([svc('kuard', '10.96.0.10'), svc('kuard-canary', '10.96.0.11')], null, 'svc')],
+        endpoints: [
+          captured(
+            [endpoints('kuard', 'http', 8080, pods), endpoints('kuard-canary', 'http', 8080, pods)],
+            null,
+            'endpoints',
+          ),
+        ],
+      }),
+    );
+    expect(inv.pods).toHaveLength(5000);
+    expect(inv.podsOmitted).toBe(1000);
+    expect(inv.pods[4999]!.name).toBe('kuard-5d8c7b9f4-04999');
+    expect(inv.pods.every((p) => p.services.length === 2 && p.marks.length === 0)).toBe(true);
+    expect(inv.nodes).toHaveLength(50);
+    expect(JSON.stringify(inv).length).toBeLessThan(2_000_000);
+  });
+});
