@@ -2,12 +2,17 @@
  * The cluster panel's Pods and Nodes views in Chromium through the web host: the seed's `kubectl get pods -o wide`
  * pasted under Captures shows every pod (none behind a Service), filters by node, shows the nodes with their pod IPs;
  * then 5,000 pods (a generated `kubectl get pods -A -o wide` table, a double of kubectl 1.32's layout) stay a
- * windowed table, and the time to open the Pods view is printed (measured, never asserted).
+ * windowed table, and the time to open the Pods view is printed (measured, never asserted); last, a live cluster
+ * (the kube-api **double** of kube.e2e.ts, serving the sandbox plan's objects) shows its Nodes' podCIDRs and the
+ * canary pods behind two Services.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KubeApiDouble } from '../../src/sandbox/kube-api-double.js';
+import { SERVER_NAME, kubeconfigText, makePki, plan, startDouble, type Pki } from '../kube/kube-harness.js';
 import { waitFor, type RunningWebHost } from '../support/web-host-process.js';
 import { openWorkbench, screenshotPath, type WorkbenchPage } from '../support/workbench-page.js';
 
@@ -49,6 +54,9 @@ describe('pods and nodes in the cluster panel', () => {
   let workbench: WorkbenchPage | undefined;
   let host: RunningWebHost;
   let page: Page;
+  let pki: Pki | undefined;
+  let double: KubeApiDouble | undefined;
+  let tmp: string | undefined;
 
   beforeAll(async () => {
     workbench = await openWorkbench();
@@ -57,6 +65,9 @@ describe('pods and nodes in the cluster panel', () => {
 
   afterAll(async () => {
     await workbench?.close();
+    await double?.close();
+    pki?.dispose();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   const podNames = () =>
@@ -207,5 +218,70 @@ describe('pods and nodes in the cluster panel', () => {
     await page.locator('.windowed-scroll').evaluate((el) => (el.scrollTop = 0));
     await page.locator('[data-pod="ns-0/app-00007"]').waitFor();
     await page.screenshot({ path: screenshotPath('cluster-pods-5000.png') });
+  });
+
+  it("shows a live cluster's nodes with their podCIDR and the canary pods behind two Services", async () => {
+    // An empty snapshot empties the panel, so the views start over (Services first, no filters).
+    await host.api.call('snapshot.clear', {});
+    await page.getByTestId('side-cluster').click();
+    pki = makePki();
+    tmp = mkdtempSync(path.join(tmpdir(), 'labdeck-inventory-e2e-'));
+    let port: number;
+    ({ double, port } = await startDouble(pki));
+    const kubeconfig = path.join(tmp, 'config');
+    writeFileSync(
+      kubeconfig,
+      kubeconfigText([
+        {
+          name: 'lab-double',
+          server: `https://127.0.0.1:${port}`,
+          ca: pki.caPem,
+          tlsServerName: SERVER_NAME,
+        },
+      ]),
+      { mode: 0o600 },
+    );
+    await page.getByText('Files', { exact: true }).click();
+    await page.getByLabel('Kubeconfig file').fill(kubeconfig);
+    await expect
+      .poll(() => page.getByLabel('Kubernetes context').locator('option').allTextContents(), {
+        timeout: 10_000,
+      })
+      .toEqual(['lab-double (current)']);
+    await page.getByTestId('cluster-connect-button').click();
+    await expect
+      .poll(() => page.getByTestId('cluster-state').textContent(), { timeout: 15_000 })
+      .toMatch(/^Live: lab-double · \d+ pods · \d+ services · 3 nodes/);
+
+    await page.getByRole('tab', { name: /^Nodes/ }).click();
+    const worker1 = plan.nodes.find((n) => n.name === 'worker-1')!;
+    const onWorker1 = plan.pods.filter((p) => p.node === 'worker-1').map((p) => p.ip);
+    await page.locator('[data-node="worker-1"]').waitFor({ timeout: 15_000 });
+    // The plan's pods on worker-1 and its kube-proxy (hostNetwork: counted, left out of the pod IP range).
+    const ips = onWorker1.sort((x, y) => Number(x.split('.')[3]) - Number(y.split('.')[3]));
+    expect(await page.locator('[data-node="worker-1"] td').allInnerTexts()).toEqual([
+      'worker-1',
+      'Ready',
+      '<none>',
+      worker1.ip,
+      `${onWorker1.length + 1} (1 host)`,
+      worker1.podCIDR,
+      `${ips[0]} – ${ips[ips.length - 1]} (${ips.length})`,
+    ]);
+    const master = await page.locator('[data-node="master"] td').allInnerTexts();
+    expect(master.slice(0, 3)).toEqual(['master', 'Ready', 'control-plane']);
+    expect(master[5]).toBe('192.168.0.0/24');
+
+    await page.getByRole('tab', { name: /^Pods/ }).click();
+    const canary = plan.pods.find((p) => p.labels['track'] === 'canary')!;
+    const row = page.locator(`[data-pod="default/${canary.name}"]`);
+    await row.waitFor();
+    const services = await row.locator('td').nth(6).innerText();
+    expect(services).toBe('kuard ✓, kuard-canary ✓');
+    await page.screenshot({ path: screenshotPath('cluster-nodes-live.png') });
+    await page.getByTestId('cluster-connect-button').click();
+    await expect
+      .poll(() => page.getByTestId('cluster-state').textContent(), { timeout: 10_000 })
+      .toBe('Not connected to a cluster.');
   });
 });

@@ -62,14 +62,14 @@ const podColumns: readonly Column<PodRow>[] = [
   {
     key: 'name',
     label: 'name',
-    width: 200,
+    width: 190,
     compare: (a, b) => byText(a.name, b.name),
     cell: (p) => p.name,
   },
   {
     key: 'ip',
     label: 'IP',
-    width: 110,
+    width: 140,
     className: 'mono',
     compare: (a, b) => byText(ipKey(a.ip), ipKey(b.ip)),
     cell: (p) => (p.ip ?? '–') + (p.hostNetwork ? ' (host)' : ''),
