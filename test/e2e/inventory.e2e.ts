@@ -144,7 +144,12 @@ describe('pods and nodes in the cluster panel', () => {
     await page.getByLabel('Filter pods (name, IP, node)').fill('192.168.3.13');
     await expect.poll(podNames).toHaveLength(4);
 
-    await page.getByRole('tab', { name: /^Nodes/ }).click();
+    // The tabs move with the arrow keys, as the tabs pattern has it.
+    await podsTab.focus();
+    await page.keyboard.press('ArrowRight');
+    await expect
+      .poll(() => page.getByRole('tab', { name: /^Nodes/ }).getAttribute('aria-selected'))
+      .toBe('true');
     const nodeRows = page.getByTestId('nodes-table').locator('[data-testid="node-row"]');
     await expect.poll(() => nodeRows.count()).toBe(2);
     expect(await page.locator(`[data-node="${node254}"] td`).allInnerTexts()).toEqual([

@@ -270,7 +270,29 @@ export function ClusterPanel({ view }: { view: SnapshotView | null }) {
   }
   return (
     <div className="cluster">
-      <div className="view-switch" role="tablist" aria-label="Cluster view">
+      <div
+        className="view-switch"
+        role="tablist"
+        aria-label="Cluster view"
+        onKeyDown={(e) => {
+          // The tabs pattern: arrow keys move between tabs, Home/End to the first/last (WAI-ARIA APG, "Tabs").
+          const at = modes.findIndex((m) => m.key === mode);
+          const to =
+            e.key === 'ArrowRight'
+              ? (at + 1) % modes.length
+              : e.key === 'ArrowLeft'
+                ? (at + modes.length - 1) % modes.length
+                : e.key === 'Home'
+                  ? 0
+                  : e.key === 'End'
+                    ? modes.length - 1
+                    : -1;
+          if (to < 0) return;
+          e.preventDefault();
+          setMode(modes[to]!.key);
+          e.currentTarget.querySelectorAll<HTMLElement>('[role="tab"]')[to]?.focus();
+        }}
+      >
         {modes.map((m) => (
           <button
             key={m.key}
@@ -278,6 +300,7 @@ export function ClusterPanel({ view }: { view: SnapshotView | null }) {
             role="tab"
             id={`cluster-tab-${m.key}`}
             aria-selected={mode === m.key}
+            tabIndex={mode === m.key ? 0 : -1}
             aria-controls="cluster-view"
             className={mode === m.key ? 'active' : ''}
             data-testid={`cluster-view-${m.key}`}
