@@ -18,3 +18,17 @@ export {
 } from './diff.js';
 export { snapshotFromParsed, hostOfPrompt, requestTarget, type ParsedCapture } from './fromParsed.js';
 export { formatAnalysisText, formatDiffText, formatFinding } from './formatText.js';
+export {
+  inventoryView,
+  ipv4Range,
+  defaultMaxPods,
+  defaultMaxNodes,
+  type InventoryView,
+  type InventoryOptions,
+  type PodRow,
+  type NodeRow,
+  type PodIpRange,
+  type PodMark,
+  type PodServiceRef,
+  type EndpointState,
+} from './inventory.js';

@@ -28,6 +28,10 @@ export type {
   BackendView,
   PodView,
   EndpointView,
+  InventoryView,
+  PodRow,
+  NodeRow,
+  PodServiceRef,
 } from '../analyze/index.js';
 export type { Finding, FindingEvidence } from '../model/finding.js';
 export type {

@@ -1,4 +1,11 @@
-import { analyzeSnapshot, snapshotFromParsed, type Analysis, type ParsedCapture } from '../analyze/index.js';
+import {
+  analyzeSnapshot,
+  inventoryView,
+  snapshotFromParsed,
+  type Analysis,
+  type InventoryView,
+  type ParsedCapture,
+} from '../analyze/index.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import { parse } from '../parse/parse.js';
 import type { ParseKind } from '../parse/kinds.js';
@@ -26,6 +33,8 @@ export interface CaptureInfo {
 export interface SnapshotView {
   readonly captures: readonly CaptureInfo[];
   readonly analysis: Analysis;
+  /** Every pod and node as rows, tied to the analysis's services (the cluster panel's Pods and Nodes views). */
+  readonly inventory: InventoryView;
 }
 
 export interface AddText {
@@ -193,7 +202,12 @@ export class SnapshotService implements Disposable {
   view(): SnapshotView {
     if (!this.cached) {
       const snapshot = snapshotFromParsed(this.entries.map((e) => e.capture));
-      this.cached = { captures: this.entries.map((e) => e.info), analysis: analyzeSnapshot(snapshot) };
+      const analysis = analyzeSnapshot(snapshot);
+      this.cached = {
+        captures: this.entries.map((e) => e.info),
+        analysis,
+        inventory: inventoryView(snapshot, analysis.services),
+      };
     }
     return this.cached;
   }

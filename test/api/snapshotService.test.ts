@@ -49,6 +49,17 @@ describe('SnapshotService', () => {
     for (const b of backends) expect(b.effectiveProbability).toBeCloseTo(0.1, 5);
     const stale = view.analysis.findings.find((f) => f.code === 'sep-stale');
     expect(stale?.evidence.map((e) => e.text).join('\n')).toContain('192.168.236.133');
+    // The Pods view's rows: every pod, tied to kuard by its endpoints; the nodes are those the pods name.
+    expect(view.inventory.pods).toHaveLength(10);
+    expect(
+      view.inventory.pods.every(
+        (p) => p.services.map((r) => `${r.name}:${r.endpoint}`).join() === 'kuard:ready',
+      ),
+    ).toBe(true);
+    expect(view.inventory.nodes.map((n) => [n.name, n.pods])).toEqual([
+      ['ip-10-0-8-176.ap-northeast-2.compute.internal', 5],
+      ['ip-10-0-8-254.ap-northeast-2.compute.internal', 5],
+    ]);
 
     await new Promise((r) => setTimeout(r, 20));
     expect(changes.at(-1)).toEqual(view);
