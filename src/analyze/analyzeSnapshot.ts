@@ -378,7 +378,7 @@ function checkEndpoints(
           },
           {
             kind: 'object',
-            text: `addresses: ${[...epIps.keys()].join(', ') || '(none)'}`,
+            text: `addresses: ${listUpTo([...epIps.keys()]) || '(none)'}`,
             object: epObject,
             field: 'subsets[].addresses',
           },
@@ -423,7 +423,7 @@ function checkEndpoints(
             object: epObject,
             field: ready ? 'subsets[].addresses' : 'subsets[].notReadyAddresses',
           },
-          { kind: 'capture', text: `pod IPs: ${[...ctx.podsByIp.keys()].sort().join(', ')}`, object: 'pods' },
+          { kind: 'capture', text: `pod IPs: ${listUpTo([...ctx.podsByIp.keys()].sort())}`, object: 'pods' },
         ],
       });
   }
@@ -512,7 +512,7 @@ function checkPortOnNode(
           ruleEvidence(b.rule, node),
           {
             kind: 'object',
-            text: `addresses: ${[...readyIps].join(', ') || '(none)'}`,
+            text: `addresses: ${listUpTo([...readyIps]) || '(none)'}`,
             object: epObject,
             field: 'subsets[].addresses',
           },
@@ -705,7 +705,7 @@ function checkBackendMode(ctx: Ctx, snapshot: Snapshot): void {
       );
       evidence.push({
         kind: 'capture',
-        text: `nat chains: ${Object.keys(list[0]!.ruleset.tables['nat']?.chains ?? {}).join(', ') || '(no nat table)'}`,
+        text: `nat chains: ${listUpTo(Object.keys(list[0]!.ruleset.tables['nat']?.chains ?? {})) || '(no nat table)'}`,
         object: capture(list[0]!.source),
         node,
       });
@@ -817,12 +817,12 @@ function checkSamples(ctx: Ctx, snapshot: Snapshot, services: readonly ServiceVi
       ctx.findings.push({
         code: 'sample-unknown-backend',
         severity: 'warning',
-        message: `${[...unknown.values()].reduce((a, b) => a + b, 0)} of ${what} came from ${[...unknown.keys()].join(', ')}, which is no backend of ${view.name} in this snapshot: the requests went to another service or another moment's pods.`,
+        message: `${[...unknown.values()].reduce((a, b) => a + b, 0)} of ${what} came from ${listUpTo([...unknown.keys()])}, which is no backend of ${view.name} in this snapshot: the requests went to another service or another moment's pods.`,
         subject,
         evidence: [
           {
             kind: 'sample',
-            text: [...unknown].map(([k, n]) => `${k}: ${n}`).join(', '),
+            text: listUpTo([...unknown].map(([k, n]) => `${k}: ${n}`)),
             object: capture(source) || 'samples',
             field: s.valueKind === 'hostname' ? 'env.HOSTNAME' : 'ip',
           },
@@ -888,7 +888,7 @@ function checkIncompleteCaptures(ctx: Ctx, services: readonly ServiceView[]): vo
           ? [
               {
                 kind: 'capture' as const,
-                text: [...missing].sort().join(', '),
+                text: listUpTo([...missing].sort()),
                 object: capture(rs.source) || 'iptables-save',
               },
             ]
@@ -897,4 +897,11 @@ function checkIncompleteCaptures(ctx: Ctx, services: readonly ServiceView[]): vo
       ],
     });
   }
+}
+
+/** Evidence lists stay readable and bounded (a finding per pod must not each carry every address of a big
+ * service): the first `max` items, then how many more. */
+export function listUpTo(items: readonly string[], max = 20): string {
+  if (items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')}, … and ${items.length - max} more (${items.length} in all)`;
 }

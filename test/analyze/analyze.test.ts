@@ -245,3 +245,38 @@ describe('hostNetwork teaching notes', () => {
     );
   });
 });
+
+describe('findings stay bounded on a big service', () => {
+  it('2,000 ready pods left out of 4,000 endpoints: one finding each, each naming at most 20 addresses', () => {
+    const pods: WorldPod[] = [];
+    for (let i = 0; i < 6000; i++)
+      pods.push({
+        name: `kuard-5d8c7b9f4-${String(i).padStart(5, '0')}`,
+        ip: `10.64.${i >> 8}.${i & 255}`,
+        node: `node-${i % 20}`,
+        labels: { app: 'kuard' },
+      });
+    const svc = service({
+      name: 'kuard',
+      clusterIP: '10.96.0.10',
+      port: 80,
+      portName: 'http',
+      targetPort: 8080,
+      selector: { app: 'kuard' },
+    });
+    const result = analyzeSnapshot(
+      snapshotOf({
+        pods: [captured(pods.map(pod), null, 'kubectl get pods -o yaml')],
+        services: [captured([svc], null, 'kubectl get svc -o yaml')],
+        endpoints: [captured([endpoints('kuard', 'http', 8080, pods.slice(0, 4000))], null, 'endpoints')],
+      }),
+    );
+    const missing = result.findings.filter((f) => f.code === 'endpoint-missing');
+    expect(missing).toHaveLength(2000);
+    const list = missing[0]!.evidence.find((e) => e.text.startsWith('addresses: '))!.text;
+    expect(list.split(', ').length).toBeLessThanOrEqual(21);
+    expect(list).toMatch(/… and 3980 more \(4000 in all\)$/);
+    // linear in the findings: it used to copy all 4,000 addresses into each of them (about 100 MB here)
+    expect(JSON.stringify(result).length).toBeLessThan(10_000_000);
+  });
+});
