@@ -12,11 +12,11 @@ function producer(): { calls: string[]; pause(): void; resume(): void } {
 }
 
 describe('FlowControl', () => {
-  it('uses VS Code’s numbers by default', () => {
+  it('pauses above 200,000 and resumes at half that by default, acknowledged in batches of 5,000', () => {
     const f = new FlowControl(producer());
-    expect([f.high, f.low]).toEqual([100_000, 5_000]);
+    expect([f.high, f.low]).toEqual([200_000, 100_000]);
     expect([FLOW_CONTROL_HIGH_WATERMARK, FLOW_CONTROL_LOW_WATERMARK, FLOW_CONTROL_ACK_BATCH]).toEqual([
-      100_000, 5_000, 5_000,
+      200_000, 100_000, 5_000,
     ]);
   });
 
