@@ -66,8 +66,10 @@ export interface PodIpRange {
 
 export interface NodeRow {
   readonly name: string;
-  /** false when no Node was captured and the name comes only from pods' NODE column. */
+  /** false when no Node was captured and the name comes only from pods' NODE column or an iptables-save capture. */
   readonly captured: boolean;
+  /** An `iptables-save` of this node is in the snapshot (its kube-proxy chains are in the Services view). */
+  readonly iptables: boolean;
   readonly status: string | null;
   readonly roles: readonly string[];
   readonly internalIP: string | null;
@@ -245,7 +247,7 @@ export function inventoryView(
   }
   all.sort((a, b) => byText(a.namespace, b.namespace) || byText(a.name, b.name));
 
-  // Nodes: every captured Node, and every name in a pod's NODE column.
+  // Nodes: every captured Node, every name in a pod's NODE column, and every node whose iptables-save was captured.
   const podsOn = new Map<string, PodRow[]>();
   for (const p of all) {
     if (p.node === null) continue;
@@ -253,7 +255,10 @@ export function inventoryView(
     list.push(p);
     podsOn.set(p.node, list);
   }
-  const names = [...new Set([...merged.nodes.keys(), ...podsOn.keys()])].sort(byText);
+  const dumped = new Set(
+    snapshot.rulesets.map((r) => r.source.node).filter((n): n is string => n !== null && n !== ''),
+  );
+  const names = [...new Set([...merged.nodes.keys(), ...podsOn.keys(), ...dumped])].sort(byText);
   const nodes: NodeRow[] = names.map((name) => {
     const n: Node | undefined = merged.nodes.get(name);
     const onNode = podsOn.get(name) ?? [];
@@ -268,6 +273,7 @@ export function inventoryView(
     return {
       name,
       captured: n !== undefined,
+      iptables: dumped.has(name),
       status: n?.status ?? null,
       roles: n?.roles ?? [],
       internalIP: n?.internalIP ?? null,

@@ -20,7 +20,7 @@ import { captured, endpoints, node, pod, service, snapshotOf, type WorldPod } fr
 const f = 'test/fixtures';
 
 /** Parses fixture files as a terminal capture would (command from the .meta.json) and builds the snapshot. */
-function snapshotOfFiles(files: readonly string[]): Snapshot {
+function snapshotOfFiles(files: readonly string[], nodeOf: Record<string, string> = {}): Snapshot {
   const captures: ParsedCapture[] = files.map((file) => {
     const meta = JSON.parse(readFileSync(`${f}/${file}.meta.json`, 'utf8')) as { command?: string };
     const text = readFileSync(`${f}/${file}.txt`, 'utf8');
@@ -28,7 +28,7 @@ function snapshotOfFiles(files: readonly string[]): Snapshot {
     return {
       kind: r.kind,
       value: r.value,
-      source: { node: null, command: meta.command ?? null, takenAt: null },
+      source: { node: nodeOf[file] ?? null, command: meta.command ?? null, takenAt: null },
     };
   });
   return snapshotFromParsed(captures);
@@ -62,6 +62,7 @@ describe('inventory from the seed', () => {
       {
         name: 'ip-10-0-8-176.ap-northeast-2.compute.internal',
         captured: false,
+        iptables: false,
         status: null,
         roles: [],
         internalIP: null,
@@ -74,6 +75,7 @@ describe('inventory from the seed', () => {
       {
         name: 'ip-10-0-8-254.ap-northeast-2.compute.internal',
         captured: false,
+        iptables: false,
         status: null,
         roles: [],
         internalIP: null,
@@ -84,6 +86,21 @@ describe('inventory from the seed', () => {
         outsidePodCIDR: 0,
       },
     ]);
+  });
+
+  it("lists a node known only from its iptables-save (the seed's master, which runs no kuard pod)", () => {
+    const dump = 'iptables-save/seed-clusterip-iptables-save-less';
+    const inv = inventory(
+      snapshotOfFiles(['kubectl-table/seed-networking-get-pods-wide', dump], { [dump]: 'ip-10-0-18-181' }),
+    );
+    expect(inv.nodes.find((n) => n.name === 'ip-10-0-18-181')).toMatchObject({
+      captured: false,
+      iptables: true,
+      pods: 0,
+      podIPs: null,
+    });
+    expect(inv.nodes.filter((n) => n.iptables).map((n) => n.name)).toEqual(['ip-10-0-18-181']);
+    expect(inv.nodes).toHaveLength(3);
   });
 
   it('ties every kuard pod to the kuard Service as a ready endpoint once its Service and Endpoints are captured', () => {

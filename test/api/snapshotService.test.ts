@@ -49,16 +49,18 @@ describe('SnapshotService', () => {
     for (const b of backends) expect(b.effectiveProbability).toBeCloseTo(0.1, 5);
     const stale = view.analysis.findings.find((f) => f.code === 'sep-stale');
     expect(stale?.evidence.map((e) => e.text).join('\n')).toContain('192.168.236.133');
-    // The Pods view's rows: every pod, tied to kuard by its endpoints; the nodes are those the pods name.
+    // The Pods view's rows: every pod, tied to kuard by its endpoints; the nodes are those the pods name, and the one
+    // whose iptables-save was captured (the seed's ip-10-0-23-3, on which no kuard pod runs).
     expect(view.inventory.pods).toHaveLength(10);
     expect(
       view.inventory.pods.every(
         (p) => p.services.map((r) => `${r.name}:${r.endpoint}`).join() === 'kuard:ready',
       ),
     ).toBe(true);
-    expect(view.inventory.nodes.map((n) => [n.name, n.pods])).toEqual([
-      ['ip-10-0-8-176.ap-northeast-2.compute.internal', 5],
-      ['ip-10-0-8-254.ap-northeast-2.compute.internal', 5],
+    expect(view.inventory.nodes.map((n) => [n.name, n.pods, n.iptables])).toEqual([
+      ['ip-10-0-23-3', 0, true],
+      ['ip-10-0-8-176.ap-northeast-2.compute.internal', 5, false],
+      ['ip-10-0-8-254.ap-northeast-2.compute.internal', 5, false],
     ]);
 
     await new Promise((r) => setTimeout(r, 20));

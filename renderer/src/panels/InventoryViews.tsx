@@ -181,8 +181,15 @@ export function NodesTable({
           n.captured ? (
             (n.status ?? '?')
           ) : (
-            <span className="small" title="No Node was captured: the name comes from pods' NODE column">
-              (seen in pods)
+            <span
+              className="small"
+              title={
+                n.pods > 0
+                  ? "No Node was captured: the name comes from pods' NODE column"
+                  : 'No Node was captured: the name comes from an iptables-save taken on it'
+              }
+            >
+              {n.pods > 0 ? '(seen in pods)' : '(from its iptables-save)'}
             </span>
           ),
       },
