@@ -225,6 +225,51 @@ describe('pods and nodes in the cluster panel', () => {
     await page.screenshot({ path: screenshotPath('cluster-pods-5000.png') });
   });
 
+  it("draws a big Service's pods only when opened, and at most 200 of them", async () => {
+    await host.api.call('snapshot.clear', {});
+    const items = Array.from({ length: 1000 }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `big-${String(i).padStart(4, '0')}`, namespace: 'default', labels: { app: 'big' } },
+      spec: { nodeName: `node-${i % 10}` },
+      status: {
+        phase: 'Running',
+        podIP: `10.70.${i >> 8}.${i & 255}`,
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
+    }));
+    const service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'big', namespace: 'default' },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: '10.96.7.7',
+        selector: { app: 'big' },
+        ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
+      },
+    };
+    for (const [text, command] of [
+      [JSON.stringify({ apiVersion: 'v1', kind: 'List', items }), 'kubectl get pods -o json'],
+      [JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [service] }), 'kubectl get svc -o json'],
+    ] as const) {
+      const added = await host.api.call('snapshot.add', { text, command });
+      expect(added.captured?.kind).toBe('kubectl-object');
+    }
+    await page.getByRole('tab', { name: /^Services/ }).click();
+    const card = page.getByTestId('service-default-big');
+    await expect
+      .poll(() => card.locator('summary').innerText(), { timeout: 20_000 })
+      .toBe('1000 pods · 0 endpoints');
+    // closed (more than 12 pods): no row drawn at all
+    expect(await card.locator('tbody tr').count()).toBe(0);
+    await card.locator('summary').click();
+    await expect.poll(() => card.locator('tbody tr').count()).toBe(200);
+    expect(await card.getByText(/^800 more pods not drawn here/).innerText()).toMatch(
+      /\(1,000 in all\): the Pods view lists every pod/,
+    );
+  });
+
   it("shows a live cluster's nodes with their podCIDR and the canary pods behind two Services", async () => {
     // An empty snapshot empties the panel, so the views start over (Services first, no filters).
     await host.api.call('snapshot.clear', {});

@@ -6,46 +6,69 @@ function percent(p: number): string {
   return `${(p * 100).toFixed(p < 0.01 ? 2 : 1)} %`;
 }
 
+/** Rows a Service's tables draw at most; the Pods view (windowed) lists every pod. */
+const SERVICE_ROWS = 200;
+
+function More({ shown, total, what }: { shown: number; total: number; what: string }) {
+  if (total <= shown) return null;
+  return (
+    <p className="hint">
+      {(total - shown).toLocaleString('en')} more {what} not drawn here ({total.toLocaleString('en')} in all):
+      the Pods view lists every pod, with filters.
+    </p>
+  );
+}
+
 function shortChain(chain: string): string {
   return chain.length > 22 ? `${chain.slice(0, 21)}…` : chain;
 }
 
 function Backends({ backends }: { backends: readonly BackendView[] }) {
   return (
-    <table className="grid backends">
-      <thead>
-        <tr>
-          <th>chain</th>
-          <th>DNAT to</th>
-          <th>pod</th>
-          <th title="the rule's own --probability">rule p</th>
-          <th title="the share of new connections: p_i × Π(1 − p_j) over the rules before it">share</th>
-        </tr>
-      </thead>
-      <tbody>
-        {backends.map((b) => (
-          <tr
-            key={`${b.servicePort}/${b.chain}`}
-            className={b.ip !== null && !b.isEndpoint ? 'bad' : ''}
-            title={b.rule}
-          >
-            <td className="mono">{shortChain(b.chain)}</td>
-            <td className="mono">{b.ip ? `${b.ip}:${b.port ?? '?'}` : '(chain not captured)'}</td>
-            <td>{b.pod ?? (b.ip !== null && !b.isEndpoint ? 'no endpoint' : '')}</td>
-            <td className="num">{b.probability === null ? 'rest' : b.probability.toFixed(5)}</td>
-            <td className="share">
-              <span className="bar" style={{ width: `${Math.min(100, b.effectiveProbability * 100)}%` }} />
-              <span className="num">{percent(b.effectiveProbability)}</span>
-            </td>
+    <>
+      <table className="grid backends">
+        <thead>
+          <tr>
+            <th>chain</th>
+            <th>DNAT to</th>
+            <th>pod</th>
+            <th title="the rule's own --probability">rule p</th>
+            <th title="the share of new connections: p_i × Π(1 − p_j) over the rules before it">share</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {backends.slice(0, SERVICE_ROWS).map((b) => (
+            <tr
+              key={`${b.servicePort}/${b.chain}`}
+              className={b.ip !== null && !b.isEndpoint ? 'bad' : ''}
+              title={b.rule}
+            >
+              <td className="mono">{shortChain(b.chain)}</td>
+              <td className="mono">{b.ip ? `${b.ip}:${b.port ?? '?'}` : '(chain not captured)'}</td>
+              <td>{b.pod ?? (b.ip !== null && !b.isEndpoint ? 'no endpoint' : '')}</td>
+              <td className="num">{b.probability === null ? 'rest' : b.probability.toFixed(5)}</td>
+              <td className="share">
+                <span className="bar" style={{ width: `${Math.min(100, b.effectiveProbability * 100)}%` }} />
+                <span className="num">{percent(b.effectiveProbability)}</span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <More shown={SERVICE_ROWS} total={backends.length} what="backends" />
+    </>
   );
 }
 
 function Service({ service }: { service: ServiceView }) {
   const nodes = Object.entries(service.nodes);
+  // Drawn only while open, and at most SERVICE_ROWS rows: a live cluster's Service may have thousands of pods,
+  // and the view is replaced on every change.
+  const [open, setOpen] = useState(service.pods.length <= 12);
+  const endpointByIp = useMemo(
+    () => new Map(service.endpoints.map((e) => [e.ip, e] as const)),
+    [service.endpoints],
+  );
   return (
     <article className="service" data-testid={`service-${service.namespace}-${service.name}`}>
       <h3>
@@ -68,35 +91,42 @@ function Service({ service }: { service: ServiceView }) {
           {n}
         </p>
       ))}
-      <details open={service.pods.length <= 12}>
+      <details open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
         <summary>
           {service.pods.length} pods · {service.endpoints.length} endpoints
         </summary>
-        <table className="grid">
-          <thead>
-            <tr>
-              <th>pod</th>
-              <th>IP</th>
-              <th>node</th>
-              <th>ready</th>
-              <th>endpoint</th>
-            </tr>
-          </thead>
-          <tbody>
-            {service.pods.map((p) => {
-              const endpoint = service.endpoints.find((e) => e.ip === p.ip);
-              return (
-                <tr key={p.name} className={endpoint || p.ready === false ? '' : 'bad'}>
-                  <td>{p.name}</td>
-                  <td className="mono">{p.ip ?? '–'}</td>
-                  <td>{p.node ?? '–'}</td>
-                  <td>{p.ready === null ? '?' : p.ready ? 'yes' : 'no'}</td>
-                  <td className="mono">{endpoint ? `${endpoint.ip}:${endpoint.port ?? '?'}` : 'missing'}</td>
+        {open && (
+          <>
+            <table className="grid">
+              <thead>
+                <tr>
+                  <th>pod</th>
+                  <th>IP</th>
+                  <th>node</th>
+                  <th>ready</th>
+                  <th>endpoint</th>
                 </tr>
-              );
-            })}
-          </tbody>
-        </table>
+              </thead>
+              <tbody>
+                {service.pods.slice(0, SERVICE_ROWS).map((p) => {
+                  const endpoint = p.ip === null ? undefined : endpointByIp.get(p.ip);
+                  return (
+                    <tr key={p.name} className={endpoint || p.ready === false ? '' : 'bad'}>
+                      <td>{p.name}</td>
+                      <td className="mono">{p.ip ?? '–'}</td>
+                      <td>{p.node ?? '–'}</td>
+                      <td>{p.ready === null ? '?' : p.ready ? 'yes' : 'no'}</td>
+                      <td className="mono">
+                        {endpoint ? `${endpoint.ip}:${endpoint.port ?? '?'}` : 'missing'}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+            <More shown={SERVICE_ROWS} total={service.pods.length} what="pods" />
+          </>
+        )}
       </details>
       {nodes.length === 0 && (
         <p className="hint">No iptables-save from a node yet: capture one to see the chains.</p>
