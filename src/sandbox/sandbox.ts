@@ -700,19 +700,13 @@ export class Sandbox {
     this.writeNodeFiles(host);
     for (const target of NODE_OVERLAYS) {
       const o = join(dir, 'overlay', target);
-      await must('nsenter', [
-        '-t',
-        String(pid),
-        '-m',
-        '--',
-        'mount',
-        '-t',
+      await mountIn(
+        pid,
         'overlay',
         `labdeck-${this.plan.name}-${host}-${target}`,
-        '-o',
         `lowerdir=/${target},upperdir=${o}/upper,workdir=${o}/work`,
         `/${target}`,
-      ]);
+      );
     }
     // The node's sshd keeps its own files in the instance folder: a folder under /tmp (the tests') keeps this
     // machine's /tmp visible to the node instead of hiding it, and says so.
@@ -724,19 +718,13 @@ export class Sandbox {
         );
         continue;
       }
-      await must('nsenter', [
-        '-t',
-        String(pid),
-        '-m',
-        '--',
-        'mount',
-        '-t',
+      await mountIn(
+        pid,
         'tmpfs',
-        '-o',
-        'mode=1777,size=64m,nosuid,nodev',
         `labdeck-${this.plan.name}-${host}-tmp`,
+        'mode=1777,size=64m,nosuid,nodev',
         target,
-      ]);
+      );
     }
   }
 
@@ -1214,6 +1202,17 @@ const DEBIAN_ROOT_PROFILE = [
 ].join('\n');
 
 /** The plugins the seed's node had in /opt/cni/bin. */
+/** `mount -t TYPE -o OPTIONS SOURCE TARGET` inside the mount namespace of process `pid` (never this machine's). */
+async function mountIn(
+  pid: number,
+  type: string,
+  source: string,
+  options: string,
+  target: string,
+): Promise<void> {
+  await must('nsenter', ['-t', String(pid), '-m', '--', 'mount', '-t', type, '-o', options, source, target]);
+}
+
 /** Is `path` the directory `dir` or inside it? (both absolute, normalised) */
 function isUnder(path: string, dir: string): boolean {
   return path === dir || path.startsWith(`${dir}/`);
