@@ -97,4 +97,14 @@ export interface ServiceView {
   readonly nodes: Readonly<Record<string, NodeServiceView>>;
   /** One line per thing worth saying about the kind of service (headless, ExternalName, Local policy …). */
   readonly notes: readonly string[];
+  /**
+   * Never set by the analysis (`labdeck analyze` prints full lists): the workbench's pushed view cuts a big Service's
+   * lists and says here how long they were (its Pods view lists every pod).
+   */
+  readonly cutFrom?: {
+    readonly pods: number;
+    readonly endpoints: number;
+    /** Per node, its backends. */
+    readonly backends: Readonly<Record<string, number>>;
+  };
 }

@@ -5,6 +5,7 @@ import {
   type Analysis,
   type InventoryView,
   type ParsedCapture,
+  type ServiceView,
 } from '../analyze/index.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import { parse } from '../parse/parse.js';
@@ -205,7 +206,7 @@ export class SnapshotService implements Disposable {
       const analysis = analyzeSnapshot(snapshot);
       this.cached = {
         captures: this.entries.map((e) => e.info),
-        analysis,
+        analysis: { ...analysis, services: analysis.services.map((svc) => cutService(svc)) },
         inventory: inventoryView(snapshot, analysis.services),
       };
     }
@@ -240,5 +241,37 @@ function cleanInfo(
     errors: 0,
     warnings: 0,
     problems: [],
+  };
+}
+
+/**
+ * Rows per Service list (pods, endpoints, each node's backends) in the view the workbench is sent on every change:
+ * a live cluster's Service may have thousands of pods, and the Pods view (the inventory) lists them all anyway.
+ */
+export const VIEW_ROWS_PER_SERVICE = 200;
+
+/** A Service's lists cut to VIEW_ROWS_PER_SERVICE, keeping the endpoints of the pods kept; `cutFrom` says how long
+ * they were. A Service within the limit is returned as it is. */
+export function cutService(svc: ServiceView, max = VIEW_ROWS_PER_SERVICE): ServiceView {
+  const backends = Object.values(svc.nodes).reduce((n, v) => Math.max(n, v.backends.length), 0);
+  if (svc.pods.length <= max && svc.endpoints.length <= max && backends <= max) return svc;
+  const pods = svc.pods.slice(0, max);
+  const keptIps = new Set(pods.map((p) => p.ip));
+  const ofKept = svc.endpoints.filter((e) => keptIps.has(e.ip));
+  const others = svc.endpoints.filter((e) => !keptIps.has(e.ip));
+  const endpoints = [...ofKept, ...others.slice(0, Math.max(0, max - ofKept.length))];
+  const nodes = Object.fromEntries(
+    Object.entries(svc.nodes).map(([node, v]) => [node, { ...v, backends: v.backends.slice(0, max) }]),
+  );
+  return {
+    ...svc,
+    pods,
+    endpoints,
+    nodes,
+    cutFrom: {
+      pods: svc.pods.length,
+      endpoints: svc.endpoints.length,
+      backends: Object.fromEntries(Object.entries(svc.nodes).map(([node, v]) => [node, v.backends.length])),
+    },
   };
 }

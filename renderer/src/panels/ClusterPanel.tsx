@@ -10,6 +10,7 @@ function percent(p: number): string {
 const SERVICE_ROWS = 200;
 
 function More({ shown, total, what }: { shown: number; total: number; what: string }) {
+  // `total` may be larger than what the view brought: the backend cuts a big Service's lists (cutFrom).
   if (total <= shown) return null;
   return (
     <p className="hint">
@@ -23,7 +24,7 @@ function shortChain(chain: string): string {
   return chain.length > 22 ? `${chain.slice(0, 21)}…` : chain;
 }
 
-function Backends({ backends }: { backends: readonly BackendView[] }) {
+function Backends({ backends, total }: { backends: readonly BackendView[]; total: number }) {
   return (
     <>
       <table className="grid backends">
@@ -55,7 +56,7 @@ function Backends({ backends }: { backends: readonly BackendView[] }) {
           ))}
         </tbody>
       </table>
-      <More shown={SERVICE_ROWS} total={backends.length} what="backends" />
+      <More shown={Math.min(SERVICE_ROWS, backends.length)} total={total} what="backends" />
     </>
   );
 }
@@ -64,7 +65,8 @@ function Service({ service }: { service: ServiceView }) {
   const nodes = Object.entries(service.nodes);
   // Drawn only while open, and at most SERVICE_ROWS rows: a live cluster's Service may have thousands of pods,
   // and the view is replaced on every change.
-  const [open, setOpen] = useState(service.pods.length <= 12);
+  const podCount = service.cutFrom?.pods ?? service.pods.length;
+  const [open, setOpen] = useState(podCount <= 12);
   const endpointByIp = useMemo(
     () => new Map(service.endpoints.map((e) => [e.ip, e] as const)),
     [service.endpoints],
@@ -93,7 +95,7 @@ function Service({ service }: { service: ServiceView }) {
       ))}
       <details open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
         <summary>
-          {service.pods.length} pods · {service.endpoints.length} endpoints
+          {podCount} pods · {service.cutFrom?.endpoints ?? service.endpoints.length} endpoints
         </summary>
         {open && (
           <>
@@ -124,7 +126,7 @@ function Service({ service }: { service: ServiceView }) {
                 })}
               </tbody>
             </table>
-            <More shown={SERVICE_ROWS} total={service.pods.length} what="pods" />
+            <More shown={Math.min(SERVICE_ROWS, service.pods.length)} total={podCount} what="pods" />
           </>
         )}
       </details>
@@ -141,7 +143,10 @@ function Service({ service }: { service: ServiceView }) {
               {p.affinity ? ` · session affinity ${p.affinity.seconds ?? '?'} s` : ''}
             </p>
           ))}
-          <Backends backends={view.backends} />
+          <Backends
+            backends={view.backends}
+            total={service.cutFrom?.backends[node] ?? view.backends.length}
+          />
         </section>
       ))}
     </article>
