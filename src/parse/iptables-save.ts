@@ -1046,6 +1046,8 @@ function safe(s: string, diags: Diagnostics, line: number, column: number, what 
   return neutralise(s).slice(0, FIELD_LIMIT);
 }
 
+/** Text quoted in a diagnostic: neutralised (it came from the input) and cut to 60 characters. */
 function clip(s: string): string {
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  const n = neutralise(s);
+  return n.length > 60 ? `${n.slice(0, 57)}...` : n;
 }

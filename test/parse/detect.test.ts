@@ -4,7 +4,7 @@ import { detect } from '../../src/parse/detect.js';
 import { parseIptablesSave } from '../../src/parse/iptables-save.js';
 import { parseKubectlObject } from '../../src/parse/kubectl-object.js';
 import { parseKubectlTable } from '../../src/parse/kubectl-table.js';
-import { FIELD_LIMIT, neutralise } from '../../src/parse/text.js';
+import { FIELD_LIMIT, neutralise, hasUnsafeText } from '../../src/parse/text.js';
 
 describe('detect from a command line', () => {
   const cases: [string, string, Record<string, unknown>?][] = [
@@ -130,6 +130,13 @@ describe('neutralisation', () => {
     expect(listed.value.tables.filter!.chains.INPUT!.policy).toBe('DR\\u202eOP');
     for (const r of [save, listed])
       expect(r.diagnostics).toContainEqual(expect.objectContaining({ code: 'control-characters' }));
+  });
+
+  it('iptables-save diagnostics quote the input neutralised (a random counters text with an escape found it)', () => {
+    const r = parseIptablesSave(':KUBE-SEP-Y - [0:0]\u001b[31m\n');
+    const bad = r.diagnostics.find((d) => d.code === 'iptables-bad-counters');
+    expect(bad?.message).toBe('counters "[0:0]\\x1b[31m" are not [packets:bytes]');
+    expect(r.diagnostics.some((d) => hasUnsafeText(d.message))).toBe(false);
   });
 
   it('a field over the limit is cut with a diagnostic', () => {
