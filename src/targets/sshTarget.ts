@@ -1,3 +1,4 @@
+import { quote } from 'shell-quote';
 import {
   SshError,
   defaultSshConfigEnv,
@@ -35,11 +36,6 @@ export interface SshTargetOptions {
 
 /** Stdout and stderr together are kept up to this size per command (as for local targets). */
 export const maxSshOutputBytes = 16 * 1024 * 1024;
-
-/** POSIX single quoting: the one form in which no character is special to the remote shell. */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * Reads `host` from an OpenSSH config into a profile, or throws one error naming every problem (bind time).
@@ -166,7 +162,7 @@ export class SshTarget implements Target {
 
   runArgv(argv: readonly string[], runOpts: RunOptions): Promise<CommandResult> {
     if (argv.length === 0) return Promise.reject(new Error('runArgv(): empty argv'));
-    return this.run(argv.map(shellQuote).join(' '), runOpts);
+    return this.run(quote(argv), runOpts);
   }
 
   dispose(): void {

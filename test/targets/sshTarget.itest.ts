@@ -75,7 +75,7 @@ describe('ssh target through bastion → node (real sshd)', () => {
       // Both roles' targets share the chain: one bastion link and one node link.
       expect(factory.openConnectionCount).toBe(2);
       // Parameters of ours go through runArgv, quoted for the remote shell: data, never syntax.
-      const tricky = ['a b', "it's", '$(id -u)', ';', '`x`', '*', ''];
+      const tricky = ['a b', "it's", '$(id -u)', ';', '`x`', '*', '', '~', '!x', 'a\nb', '{a,b}'];
       const argv = await a.runArgv?.(['printf', '[%s]', ...tricky], {});
       expect(argv?.stdout).toBe(tricky.map((t) => `[${t}]`).join(''));
       // Abort kills the remote command.
