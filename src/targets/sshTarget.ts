@@ -1,6 +1,5 @@
 import { quote } from 'shell-quote';
 import {
-  SshError,
   defaultSshConfigEnv,
   describeHop,
   resolveProfile,
@@ -151,7 +150,6 @@ export class SshTarget implements Target {
             : '');
       return { stdout, stderr, exitCode: ac.signal.aborted ? null : r.code, startedAt, endedAt: now() };
     } catch (e) {
-      if (e instanceof SshError) return fail(e.message);
       return fail(e instanceof Error ? e.message : String(e));
     } finally {
       clearTimeout(timer);
