@@ -1,16 +1,10 @@
+import { kubectlVia, type KubectlRun, type KubectlViaOptions } from './kubectlVia.js';
 import type { CommandResult, RunOptions, Target } from './target.js';
 
-export interface KubectlDebugTargetOptions {
+export interface KubectlDebugTargetOptions extends KubectlViaOptions {
   readonly node: string;
   readonly image: string;
   readonly namespace: string;
-  readonly context?: string;
-  /** A path on the machine `via` runs on. */
-  readonly kubeconfig?: string;
-  /** Where kubectl runs: the workstation role's target. It must be able to run an argv. */
-  readonly via: Target;
-  /** The kubectl program (default `kubectl` on the PATH of `via`). */
-  readonly kubectl?: string;
 }
 
 /** `kubectl debug` prints this line (on stdout or stderr, by version) with the pod it made. */
@@ -26,29 +20,16 @@ const createdPod = /Creating debugging pod (\S+) with container/;
 export class KubectlDebugTarget implements Target {
   readonly description: string;
   readonly recorded: boolean;
-  private readonly base: readonly string[];
+  private readonly kubectl: KubectlRun;
   private pod: Promise<string> | undefined;
 
   constructor(private readonly opts: KubectlDebugTargetOptions) {
-    if (!opts.via.runArgv)
-      throw new Error(
-        `kubectl debug needs a workstation that runs programs (${opts.via.description} cannot); bind the workstation role to "local" or {ssh: …}`,
-      );
+    this.kubectl = kubectlVia('kubectl debug', opts);
     for (const v of [opts.node, opts.namespace, opts.image])
       if (v.startsWith('-'))
         throw new Error(`kubectl debug: node, namespace and image cannot start with "-"`);
     this.recorded = opts.via.recorded;
-    this.base = [
-      opts.kubectl ?? 'kubectl',
-      ...(opts.kubeconfig ? [`--kubeconfig=${opts.kubeconfig}`] : []),
-      ...(opts.context ? [`--context=${opts.context}`] : []),
-    ];
     this.description = `node ${opts.node} through a kubectl debug pod (${opts.image}) via kubectl on ${opts.via.description}`;
-  }
-
-  private kubectl(args: readonly string[], runOpts: RunOptions): Promise<CommandResult> {
-    const runArgv = this.opts.via.runArgv as NonNullable<Target['runArgv']>;
-    return runArgv.call(this.opts.via, [...this.base, ...args], runOpts);
   }
 
   /** Starts the debugging pod once, and waits until it runs. */

@@ -1,16 +1,10 @@
+import { kubectlVia, type KubectlRun, type KubectlViaOptions } from './kubectlVia.js';
 import type { CommandResult, RunOptions, Target } from './target.js';
 
-export interface KubectlExecTargetOptions {
+export interface KubectlExecTargetOptions extends KubectlViaOptions {
   readonly pod: string;
   readonly namespace: string;
   readonly container?: string;
-  readonly context?: string;
-  /** A path on the machine `via` runs on. */
-  readonly kubeconfig?: string;
-  /** Where kubectl runs: the workstation role's target (local or ssh). It must be able to run an argv. */
-  readonly via: Target;
-  /** The kubectl program (default `kubectl` on the PATH of `via`). */
-  readonly kubectl?: string;
 }
 
 /**
@@ -22,20 +16,15 @@ export interface KubectlExecTargetOptions {
 export class KubectlExecTarget implements Target {
   readonly description: string;
   readonly recorded: boolean;
+  private readonly kubectl: KubectlRun;
   private readonly prefix: readonly string[];
 
-  constructor(private readonly opts: KubectlExecTargetOptions) {
-    if (!opts.via.runArgv)
-      throw new Error(
-        `kubectl exec needs a workstation that runs programs (${opts.via.description} cannot); bind the workstation role to "local" or {ssh: …}`,
-      );
+  constructor(opts: KubectlExecTargetOptions) {
+    this.kubectl = kubectlVia('kubectl exec', opts);
     if (opts.pod.startsWith('-') || opts.namespace.startsWith('-') || opts.container?.startsWith('-'))
       throw new Error(`kubectl exec: pod, namespace and container names cannot start with "-"`);
     this.recorded = opts.via.recorded;
     this.prefix = [
-      opts.kubectl ?? 'kubectl',
-      ...(opts.kubeconfig ? [`--kubeconfig=${opts.kubeconfig}`] : []),
-      ...(opts.context ? [`--context=${opts.context}`] : []),
       'exec',
       `--namespace=${opts.namespace}`,
       opts.pod,
@@ -47,14 +36,8 @@ export class KubectlExecTarget implements Target {
     this.description = `pod ${opts.namespace}/${opts.pod}${opts.container ? ` (${opts.container})` : ''} via kubectl on ${opts.via.description}`;
   }
 
-  /** The argv for one command (for display and tests). */
-  argv(command: string): string[] {
-    return [...this.prefix, command];
-  }
-
   run(command: string, runOpts: RunOptions): Promise<CommandResult> {
-    const runArgv = this.opts.via.runArgv as NonNullable<Target['runArgv']>;
-    return runArgv.call(this.opts.via, this.argv(command), runOpts);
+    return this.kubectl([...this.prefix, command], runOpts);
   }
 
   dispose(): void {
