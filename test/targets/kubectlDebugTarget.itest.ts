@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubectlDebugTarget } from '../../src/targets/kubectlDebugTarget.js';
+import { KubectlExecTarget } from '../../src/targets/kubectlExecTarget.js';
 import { LocalTarget } from '../../src/targets/localTarget.js';
+import type { Target } from '../../src/targets/target.js';
 
 describe('a node shell through kubectl debug (kubectl double, real local workstation)', () => {
   let dir: string;
@@ -98,5 +100,24 @@ describe('a node shell through kubectl debug (kubectl double, real local worksta
           kubectl,
         }),
     ).toThrow(/cannot start with "-"/);
+  });
+
+  it('refuses, at bind time, a workstation that cannot run a program as an argv (exec and debug alike)', () => {
+    // A target with run() only, as a replayed workstation is: kubectl could only be spliced into a shell string.
+    const shellOnly: Target = {
+      description: 'replay of workstation/workstation',
+      recorded: true,
+      run: () => Promise.reject(new Error('not reached')),
+      dispose: () => {},
+    };
+    const advice =
+      'needs a workstation that runs programs (replay of workstation/workstation cannot); bind the workstation role to "local" or {ssh: …}';
+    expect(
+      () =>
+        new KubectlDebugTarget({ node: 'worker1', image: 'busybox', namespace: 'default', via: shellOnly }),
+    ).toThrow(`kubectl debug ${advice}`);
+    expect(() => new KubectlExecTarget({ pod: 'kuard', namespace: 'default', via: shellOnly })).toThrow(
+      `kubectl exec ${advice}`,
+    );
   });
 });
