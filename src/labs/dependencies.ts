@@ -9,7 +9,7 @@ import { findVariables, parsePath } from './variables.js';
  */
 
 /** The state names the analysed snapshot derives from captures (src/labs/analyzedSnapshot.ts). */
-export const analysedNames = [
+const analysedNames = [
   'pods',
   'nodes',
   'services',
@@ -22,7 +22,7 @@ export const analysedNames = [
 ] as const;
 
 /** Stands for the analysis' findings, which `no-findings:` reads. */
-export const findingsName = 'findings';
+const findingsName = 'findings';
 
 /**
  * Names a block's capture would put in the state: its `as=` name (or id) when it parses its output, and, when
@@ -49,7 +49,7 @@ function rootsOfText(text: string): string[] {
 }
 
 /** Names an assertion reads: its collection or path, and the variables in it; `no-findings` reads the findings. */
-export function namesReadByAssertion(a: Assertion): string[] {
+function namesReadByAssertion(a: Assertion): string[] {
   const own = a.type === 'no-findings' ? [findingsName] : a.type === 'that' ? rootOf(a.path) : rootOf(a.coll);
   return [...own, ...rootsOfText(a.source)];
 }

@@ -17,9 +17,9 @@ import { createContext, Script, type Context } from 'node:vm';
  *   polynomially: `.*.*.*x`) runs in a `node:vm` context with a time limit of `regexTimeLimitMs`, which V8 can
  *   interrupt inside a match. Every other pattern runs directly (the vm path costs about 0.07 ms a match: bench/lab-regex.ts).
  */
-export const regexPatternMax = 1000;
+const regexPatternMax = 1000;
 export const regexInputMax = 16_384;
-export const regexTimeLimitMs = 500;
+const regexTimeLimitMs = 500;
 
 export interface RegexAnalysis {
   /** Why the pattern is refused, if it is. */

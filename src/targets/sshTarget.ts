@@ -34,13 +34,13 @@ export interface SshTargetOptions {
 }
 
 /** Stdout and stderr together are kept up to this size per command (as for local targets). */
-export const maxSshOutputBytes = 16 * 1024 * 1024;
+const maxSshOutputBytes = 16 * 1024 * 1024;
 
 /**
  * Reads `host` from an OpenSSH config into a profile, or throws one error naming every problem (bind time).
  * The inventory, not the config, decides whether unknown keys may be accepted: lab runs never ask.
  */
-export function sshTargetProfile(opts: {
+function sshTargetProfile(opts: {
   readonly config: string;
   readonly host: string;
   readonly hostKeys?: SshTargetHostKeys;

@@ -1,9 +1,9 @@
 import type { Disposable } from './types.js';
 
 export const DEFAULT_COALESCE_MS = 5;
-export const DEFAULT_COALESCE_MAX = 64 * 1024;
+const DEFAULT_COALESCE_MAX = 64 * 1024;
 /** Characters per window that still go out at once: typing, echo, a prompt redraw. */
-export const DEFAULT_SMALL_BURST = 1024;
+const DEFAULT_SMALL_BURST = 1024;
 
 export interface CoalescerTimers {
   setTimeout(fn: () => void, ms: number): unknown;
