@@ -111,10 +111,6 @@ async function remoteLoginShell(conn: SshConnection): Promise<string> {
   return r.code === 0 ? r.stdout.toString('utf8').trim() : '';
 }
 
-interface Opened {
-  readonly attach: AttachOptions;
-}
-
 /**
  * Opens the shell channel. With integration and a bash login shell: an exec request with a PTY running
  * `remoteBashCommand(nonce)` (bash reads the hooks from a pipe, sources the login files as `ssh host` would,
@@ -126,7 +122,7 @@ async function openShell(
   opts: CreateSshOptions,
   cols: number,
   rows: number,
-): Promise<Opened> {
+): Promise<AttachOptions> {
   const loginShell = opts.shellIntegration === false ? '' : await remoteLoginShell(conn);
   const base = loginShell.slice(loginShell.lastIndexOf('/') + 1);
   const nonce = base === 'bash' ? newNonce() : null;
@@ -138,15 +134,13 @@ async function openShell(
     ...(nonce ? { command: remoteBashCommand(nonce) } : {}),
   });
   return {
-    attach: {
-      kind: 'ssh',
-      shell: `${base || 'shell'} on ${conn.name}`,
-      backend: new SshShellBackend(shell),
-      cols,
-      rows,
-      nonce,
-      flowControl: opts.flowControl !== false,
-    },
+    kind: 'ssh',
+    shell: `${base || 'shell'} on ${conn.name}`,
+    backend: new SshShellBackend(shell),
+    cols,
+    rows,
+    nonce,
+    flowControl: opts.flowControl !== false,
   };
 }
 
@@ -170,7 +164,7 @@ export class SshTerminals {
   constructor(private readonly deps: SshTerminalsDeps) {}
 
   async create(opts: CreateSshOptions): Promise<TerminalSession> {
-    let opened: Opened;
+    let opened: AttachOptions;
     try {
       opened = await openShell(opts.connection, opts, opts.cols, opts.rows);
     } catch (err) {
@@ -198,11 +192,11 @@ export class SshTerminals {
     return this.register({ ...entry, handedOver: false }, opened);
   }
 
-  private register(entry: Entry, opened: Opened): TerminalSession {
+  private register(entry: Entry, opened: AttachOptions): TerminalSession {
     let session: TerminalSession;
     try {
       session = this.deps.attach({
-        ...opened.attach,
+        ...opened,
         // At dispose, not at exit: after the shell died the lease is what reconnect rebuilds the chain from.
         release: () => {
           if (this.byId.get(session.id) === entry) this.byId.delete(session.id);
@@ -210,7 +204,7 @@ export class SshTerminals {
         },
       });
     } catch (err) {
-      opened.attach.backend.dispose();
+      opened.backend.dispose();
       entry.connection.dispose();
       throw err;
     }
