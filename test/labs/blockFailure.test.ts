@@ -4,36 +4,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseOutput } from '../../src/cli/commands/lab.js';
 import { missingFor, namesProvidedBy, namesReadBy } from '../../src/labs/dependencies.js';
-import { parseLab } from '../../src/labs/loadLab.js';
-import type { Lab } from '../../src/labs/model.js';
-import { LabRunner, type BoundTarget } from '../../src/labs/runner.js';
-import { LocalTarget } from '../../src/targets/localTarget.js';
+import { LabRunner } from '../../src/labs/runner.js';
+import { inlineLab, localTargets } from '../support/inline-lab.js';
 
 /** A failed block skips only the checks that read what it should have captured (docs/labs.md, "When a block fails"). */
 
 const tmp = mkdtempSync(join(tmpdir(), `labdeck-blockfail-${process.pid}-`));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function inlineLab(body: string): Lab {
-  const r = parseLab(
-    [
-      '---',
-      'id: t',
-      'title: T',
-      'summary: S',
-      'estimatedTime: 1m',
-      'roles: {w: {description: local shell}}',
-      '---',
-      body,
-    ].join('\n'),
-  );
-  if (!r.lab) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
-  return r.lab;
-}
-
-function local(cwd: string): (role: string) => BoundTarget[] {
-  return (role) => [{ instance: role, target: new LocalTarget({ cwd }) }];
-}
 
 const lab = inlineLab(
   [
@@ -72,7 +49,7 @@ const lab = inlineLab(
 describe('when a block fails', () => {
   it('later blocks do not run, checks that need nothing from them run, the others are skipped saying why', async () => {
     const dir = mkdtempSync(join(tmp, 'mixed-'));
-    const runner = new LabRunner({ lab, targets: local(dir), parse: parseOutput, trusted: true });
+    const runner = new LabRunner({ lab, targets: localTargets(dir), parse: parseOutput, trusted: true });
     const r = await runner.runStep('mixed');
     runner.dispose();
     expect(r.status).toBe('failed');

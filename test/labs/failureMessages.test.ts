@@ -3,34 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseOutput } from '../../src/cli/commands/lab.js';
-import { parseLab } from '../../src/labs/loadLab.js';
 import type { Lab } from '../../src/labs/model.js';
 import { failureExcerpt, LabRunner } from '../../src/labs/runner.js';
-import { LocalTarget } from '../../src/targets/localTarget.js';
 import type { Recording } from '../../src/targets/recording.js';
 import { ReplayTarget } from '../../src/targets/replayTarget.js';
+import { inlineLab as inlineLabWith, localTargets } from '../support/inline-lab.js';
 
 /** What a failed command's message says: why it failed, and the lines of its output that matter. */
 
 const tmp = mkdtempSync(join(tmpdir(), `labdeck-failmsg-${process.pid}-`));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function inlineLab(body: string): Lab {
-  const r = parseLab(
-    [
-      '---',
-      'id: t',
-      'title: T',
-      'summary: S',
-      'estimatedTime: 1m',
-      'roles: {w: {description: w}}',
-      '---',
-      body,
-    ].join('\n'),
-  );
-  if (!r.lab) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
-  return r.lab;
-}
+const inlineLab = (body: string): Lab => inlineLabWith(body, 'roles: {w: {description: w}}');
 
 const recording: Recording = {
   format: 'labdeck-recording',
@@ -82,7 +66,7 @@ describe('failure messages', () => {
     const lab = inlineLab('## S\n\n```sh {role=w timeout=1s}\nsleep 5\n```\n');
     const runner = new LabRunner({
       lab,
-      targets: (role) => [{ instance: role, target: new LocalTarget({ cwd: tmp }) }],
+      targets: localTargets(tmp),
       parse: parseOutput,
       trusted: true,
     });
@@ -105,7 +89,7 @@ describe('failure messages', () => {
     );
     const runner = new LabRunner({
       lab,
-      targets: (role) => [{ instance: role, target: new LocalTarget({ cwd: tmp }) }],
+      targets: localTargets(tmp),
       parse: parseOutput,
       trusted: true,
     });
@@ -140,7 +124,7 @@ describe('a cancelled run', () => {
     const stop = new AbortController();
     const runner = new LabRunner({
       lab,
-      targets: (role) => [{ instance: role, target: new LocalTarget({ cwd: tmp }) }],
+      targets: localTargets(tmp),
       parse: parseOutput,
       trusted: true,
       signal: stop.signal,

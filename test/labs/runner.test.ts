@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseOutput } from '../../src/cli/commands/lab.js';
-import { loadLabDir, parseLab } from '../../src/labs/loadLab.js';
-import type { Lab } from '../../src/labs/model.js';
+import { loadLabDir } from '../../src/labs/loadLab.js';
 import { ProgressStore, progressFile } from '../../src/labs/progress.js';
 import { LabRunner, type BoundTarget, type ConfirmRequest, type StepResult } from '../../src/labs/runner.js';
 import { createTarget } from '../../src/targets/createTarget.js';
 import { LocalTarget } from '../../src/targets/localTarget.js';
 import { loadRecording, RecordingWriter } from '../../src/targets/recording.js';
 import type { Target } from '../../src/targets/target.js';
+import { inlineLab, localTargets } from '../support/inline-lab.js';
 
 const tmp = mkdtempSync(join(tmpdir(), `labdeck-runner-${process.pid}-`));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -137,18 +137,6 @@ describe('running the pod lab against the local target', () => {
     expect(live.length).toBe(4);
   });
 });
-
-function inlineLab(body: string, roles = 'roles: {w: {description: local shell}}'): Lab {
-  const r = parseLab(
-    ['---', 'id: t', 'title: T', 'summary: S', 'estimatedTime: 1m', roles, '---', body].join('\n'),
-  );
-  if (!r.lab) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
-  return r.lab;
-}
-
-function localTargets(cwd: string): (role: string) => BoundTarget[] {
-  return (role) => [{ instance: role, target: new LocalTarget({ cwd }) }];
-}
 
 describe('runner rules', () => {
   it('an untrusted lab with no one to ask runs nothing', async () => {
