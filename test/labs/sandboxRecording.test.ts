@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../support/cli.js';
 
 // The TGIK-002 lab's shipped recording of a real run against `labdeck sandbox` (made by
 // scripts/record-tgik-sandbox.sh), replayed with no cluster, no root and no network.
@@ -15,18 +15,16 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('the shipped sandbox recording of TGIK-002', () => {
   it('replays with every check passing, labelled recorded, and opens no connection', async () => {
     const connect = vi.spyOn(Socket.prototype, 'connect');
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    let code: number;
-    let text: string;
-    try {
-      code = await main(['lab', 'run', lab, '--replay', rec, '--data-dir', tmp, '--json']);
-      text = out.mock.calls.map((c) => String(c[0])).join('');
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-      process.exitCode = undefined;
-    }
+    const { code, out: text } = await runCli([
+      'lab',
+      'run',
+      lab,
+      '--replay',
+      rec,
+      '--data-dir',
+      tmp,
+      '--json',
+    ]);
     expect(connect).not.toHaveBeenCalled();
     connect.mockRestore();
     const r = JSON.parse(text) as {
