@@ -3,6 +3,7 @@ import { snapshotFromParsed, type ParsedCapture } from '../analyze/fromParsed.js
 import type { Finding as AnalysisFinding } from '../model/finding.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { Finding } from './assertions.js';
+import type { analysedNames } from './dependencies.js';
 import { PlainSnapshot, type Capture, type Snapshotter } from './runner.js';
 
 /**
@@ -52,7 +53,8 @@ export class AnalyzedSnapshot implements Snapshotter {
       for (const p of pieces) for (const o of p.value) byKey.set(`${o.namespace ?? ''}/${o.name}`, o);
       return [...byKey.values()];
     };
-    const collections: Record<string, unknown> = {
+    // Exactly the names validation accepts (dependencies.ts): a key added or dropped here fails the typecheck.
+    const collections: Record<(typeof analysedNames)[number], unknown> = {
       pods: latest(snap.pods),
       nodes: latest(snap.nodes),
       services: latest(snap.services),

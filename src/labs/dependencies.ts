@@ -8,21 +8,11 @@ import { findVariables, parsePath } from './variables.js';
  * a failed block skips exactly the checks that depend on it (docs/labs.md, "When a block fails").
  */
 
-/** The state names the analysed snapshot derives from captures (src/labs/analyzedSnapshot.ts). */
-const analysedNames = [
-  'pods',
-  'nodes',
-  'services',
-  'endpoints',
-  'endpointSlices',
-  'deployments',
-  'chains',
-  'samples',
-  'serviceViews',
-] as const;
+/** The collections the analysed snapshot puts in the state (src/labs/analyzedSnapshot.ts builds exactly these). */
+export const analysedNames = ['pods', 'nodes', 'services', 'endpoints', 'serviceViews'] as const;
 
 /** Stands for the analysis' findings, which `no-findings:` reads. */
-const findingsName = 'findings';
+export const findingsName = 'findings';
 
 /**
  * Names a block's capture would put in the state: its `as=` name (or id) when it parses its output, and, when

@@ -24,25 +24,12 @@ import {
   zodProblems,
 } from './schema.js';
 import { labParseKinds } from './parseOutput.js';
-import { capturedPerInstance } from './dependencies.js';
+import { analysedNames, capturedPerInstance, findingsName } from './dependencies.js';
 import { findVariables, formatPath, parsePath, type PathSegment } from './variables.js';
 
 export const labFileName = 'lab.md';
 /** Lab files are untrusted input: refuse absurd sizes before parsing. */
 export const maxLabBytes = 1_000_000;
-
-/** Collections the snapshot provides (docs/labs.md); variables and assertions may start with these. */
-export const snapshotCollections = [
-  'pods',
-  'nodes',
-  'services',
-  'endpoints',
-  'endpointSlices',
-  'deployments',
-  'chains',
-  'samples',
-  'findings',
-] as const;
 
 export interface LabLoad {
   /** Present when there are no errors (warnings may remain). */
@@ -668,7 +655,8 @@ export function parseLab(text: string): LabLoad {
   for (const c of allChecks) visit(c.id, []);
 
   // Variables: the root must be something this lab captures or a snapshot collection.
-  const known = new Set<string>([...snapshotCollections, ...captureNames.keys(), ...blockIds.keys()]);
+  const snapshotNames = [...analysedNames, findingsName];
+  const known = new Set<string>([...snapshotNames, ...captureNames.keys(), ...blockIds.keys()]);
   for (const s of steps) {
     const texts: [string, string, number][] = [
       ...s.blocks.map((b): [string, string, number] => [
@@ -700,7 +688,7 @@ export function parseLab(text: string): LabLoad {
           errors.push({
             path: where,
             message: `variable ${v.raw}: nothing in this lab provides "${root}"`,
-            advice: `${guess ? `did you mean "${guess}"? ` : ''}capture it with as=${root} on an earlier block, or use a snapshot collection (${snapshotCollections.join(', ')})`,
+            advice: `${guess ? `did you mean "${guess}"? ` : ''}capture it with as=${root} on an earlier block, or use a snapshot collection (${snapshotNames.join(', ')})`,
             line,
           });
         } else if ((captureNames.get(root) ?? -1) > s.index) {

@@ -95,3 +95,39 @@ describe('limits on untrusted input', () => {
     expect(parseLab(bomb).errors.length).toBeGreaterThan(0);
   });
 });
+
+describe('variables that name the analysed snapshot', () => {
+  const lab = (command: string) =>
+    parseLab(
+      [
+        '---',
+        'id: t',
+        'title: T',
+        'summary: S',
+        'estimatedTime: 1m',
+        'roles: {w: {description: local shell}}',
+        '---',
+        '## One',
+        '',
+        '```sh {role=w}',
+        command,
+        '```',
+      ].join('\n'),
+    );
+
+  it('accepts every collection the analysed snapshot provides, serviceViews too', () => {
+    for (const name of ['pods', 'nodes', 'services', 'endpoints', 'serviceViews']) {
+      const r = lab(`echo {{${name}[0].name}}`);
+      expect(r.errors, name).toEqual([]);
+    }
+  });
+
+  it('refuses a name it does not provide, and lists the ones it does', () => {
+    const r = lab('echo {{chains[0].name}}');
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]!.message).toMatch(/nothing in this lab provides "chains"/);
+    expect(r.errors[0]!.advice).toMatch(
+      /use a snapshot collection \(pods, nodes, services, endpoints, serviceViews, findings\)/,
+    );
+  });
+});
