@@ -229,15 +229,7 @@ export class KubeApiDouble {
    */
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const refuse = (code: number, reason: string, message: string) => {
-      const body = JSON.stringify({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message,
-        reason,
-        code,
-      });
+      const body = JSON.stringify(failureStatus(code, reason, message));
       socket.end(
         `HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
@@ -690,15 +682,7 @@ function parseSelector(s: string | null): [string, '=' | '!=' | 'exists', string
 }
 
 function goneStatus(from: number, oldest: number): object {
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: `too old resource version: ${from} (${oldest})`,
-    reason: 'Expired',
-    code: 410,
-  };
+  return failureStatus(410, 'Expired', `too old resource version: ${from} (${oldest})`);
 }
 
 function writeEvent(res: ServerResponse, e: { type: string; object: unknown }): void {
@@ -718,7 +702,12 @@ function sendStatus(
   message: string,
   details?: object,
 ): void {
-  sendJson(res, code, {
+  sendJson(res, code, failureStatus(code, reason, message, details));
+}
+
+/** A metav1.Status of a failed request, as the API server writes it (body of an error response or ERROR event). */
+function failureStatus(code: number, reason: string, message: string, details?: object): object {
+  return {
     kind: 'Status',
     apiVersion: 'v1',
     metadata: {},
@@ -727,7 +716,7 @@ function sendStatus(
     reason,
     ...(details ? { details } : {}),
     code,
-  });
+  };
 }
 
 // -----------------------------------------------------------------------------------------------------------------
