@@ -985,7 +985,6 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (o: Obj, now: D
   },
 };
 
-/** printers.go formatEndpoints: up to three ip:port, then " + N more...". */
 /** printers.go getServiceExternalIP: a LoadBalancer without an ingress (no cloud controller) is `<pending>`. */
 function serviceExternalIP(o: Obj): string {
   const spec = o['spec'] as { type: string; externalIPs?: string[]; externalName?: string };
@@ -1002,6 +1001,7 @@ function serviceExternalIP(o: Obj): string {
   return external.length ? external.join(',') : '<none>';
 }
 
+/** printers.go formatEndpoints: up to three ip:port, then " + N more...". */
 function formatEndpoints(
   subsets: readonly { addresses?: { ip: string }[]; ports?: { port: number }[] }[],
 ): string {

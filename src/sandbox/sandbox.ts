@@ -1088,7 +1088,6 @@ export class Sandbox {
     return { removed };
   }
 
-  /** A recorded pid is only killed if it still lives in one of our namespaces (pids get reused). */
   /** Whether a recorded pid is still one of ours (pids are reused): it must live in one of our namespaces. */
   private async ownsPid(pid: number): Promise<boolean> {
     const netns = (await listNetns()).filter((n) => this.isOurNetnsName(n));
@@ -1100,6 +1099,7 @@ export class Sandbox {
     if (pid && isAlive(pid) && (await this.ownsPid(pid))) await killPid(pid);
   }
 
+  /** A recorded pid is only killed if it still lives in one of our namespaces (pids get reused). */
   private isOurProcess(pid: number, netns: readonly string[]): boolean {
     const theirs = readLink(`/proc/${pid}/ns/net`);
     if (!theirs) return false;
@@ -1201,7 +1201,6 @@ const DEBIAN_ROOT_PROFILE = [
   '',
 ].join('\n');
 
-/** The plugins the seed's node had in /opt/cni/bin. */
 /** `mount -t TYPE -o OPTIONS SOURCE TARGET` inside the mount namespace of process `pid` (never this machine's). */
 async function mountIn(
   pid: number,
@@ -1223,6 +1222,7 @@ const NODE_OVERLAYS = ['etc', 'opt', 'root', 'home', 'var'];
 /** A node's own empty scratch directories (tmpfs), mounted after the overlays. */
 const NODE_TMPFS = ['/tmp', '/var/tmp'];
 
+/** The plugins the seed's node had in /opt/cni/bin. */
 const CNI_PLUGINS = [
   'bridge',
   'calico',
