@@ -491,11 +491,10 @@ export class Sandbox {
     const p = this.plan;
     const pki = this.path('pki');
     mkdirSync(pki, { recursive: true, mode: 0o700 });
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
     await must('openssl', [
       'req',
       '-x509',
-      ...ec,
+      ...OPENSSL_NEW_EC_KEY,
       '-keyout',
       join(pki, 'ca.key'),
       '-out',
@@ -537,11 +536,7 @@ export class Sandbox {
     await must('openssl', [
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
+      ...OPENSSL_NEW_EC_KEY,
       '-keyout',
       join(pki, `${name}.key`),
       '-out',
@@ -1200,6 +1195,9 @@ const DEBIAN_ROOT_PROFILE = [
   'mesg n 2> /dev/null || true',
   '',
 ].join('\n');
+
+/** `openssl req` arguments for a new unencrypted P-256 key (the CA's and every certificate's). */
+const OPENSSL_NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 /** `mount -t TYPE -o OPTIONS SOURCE TARGET` inside the mount namespace of process `pid` (never this machine's). */
 async function mountIn(
