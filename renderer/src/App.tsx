@@ -1,5 +1,11 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { AppInfo, SnapshotView, TerminalBlock, TerminalInfo } from '../../src/api/contract';
+import type {
+  AppInfo,
+  SnapshotView,
+  SshPromptRequest,
+  TerminalBlock,
+  TerminalInfo,
+} from '../../src/api/contract';
 import type { ApiClient } from './api/client';
 import { TerminalView } from './terminal/TerminalView';
 import { LinkDialog } from './LinkDialog';
@@ -11,7 +17,6 @@ import { CapturesPanel } from './panels/CapturesPanel';
 import { LabPanel } from './labs/LabPanel';
 import { SshConnectDialog, SshPromptDialog } from './ssh/SshDialogs';
 import { ForwardsPanel } from './ssh/ForwardsPanel';
-import type { SshPromptRequest } from '../../src/api/contract';
 
 const sideTabs = ['cluster', 'findings', 'commands', 'captures', 'forwards'] as const;
 type SideTab = (typeof sideTabs)[number];
@@ -42,7 +47,6 @@ export function App({ api }: { readonly api: ApiClient }) {
   const [snapshot, setSnapshot] = useState<SnapshotView | null>(null);
   const [sideTab, setSideTab] = useState<SideTab>('cluster');
   const [showLab, setShowLab] = useState(true);
-  const reportError = useCallback((message: string) => setError(message), []);
   const [sshDialog, setSshDialog] = useState(false);
   const [sshPrompts, setSshPrompts] = useState<readonly SshPromptRequest[]>([]);
   const [connecting, setConnecting] = useState<string | null>(null);
@@ -256,7 +260,7 @@ export function App({ api }: { readonly api: ApiClient }) {
       </nav>
       <main className="workspace">
         <aside className="lab-column" style={{ display: showLab ? 'flex' : 'none' }}>
-          <LabPanel api={api} onLink={setLink} onError={reportError} />
+          <LabPanel api={api} onLink={setLink} onError={setError} />
         </aside>
         <section className="terminals">
           {tabs.length === 0 && (

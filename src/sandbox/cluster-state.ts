@@ -322,11 +322,8 @@ export function clusterObjects(
   // kube-proxy, the DaemonSet kubeadm installs: one host-network pod per node (the lab lists them by k8s-app).
   const kubeProxyHash = createHash('sha256').update(`${plan.name}/kube-proxy`).digest('hex').slice(0, 10);
   for (const n of plan.nodes) {
-    const name = `kube-proxy-${createHash('sha256')
-      .update(`${plan.name}/kube-proxy/${n.name}`)
-      .digest('hex')
-      .slice(0, 5)
-      .replace(/[0-9]/g, (d) => 'bcdfghjklm'[Number(d)]!)}`;
+    const podHash = createHash('sha256').update(`${plan.name}/kube-proxy/${n.name}`).digest('hex');
+    const name = `kube-proxy-${podHash.slice(0, 5).replace(/[0-9]/g, (d) => 'bcdfghjklm'[Number(d)]!)}`;
     pods.push({
       apiVersion: 'v1',
       kind: 'Pod',
@@ -406,7 +403,7 @@ export function clusterObjects(
             restartCount: 0,
             image: 'registry.k8s.io/kube-proxy:v1.32.0',
             imageID: 'registry.k8s.io/kube-proxy@sha256:labdeck-sandbox-double',
-            containerID: `containerd://${createHash('sha256').update(`${plan.name}/kube-proxy/${n.name}`).digest('hex')}`,
+            containerID: `containerd://${podHash}`,
             started: true,
           },
         ],

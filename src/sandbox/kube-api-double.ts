@@ -229,15 +229,7 @@ export class KubeApiDouble {
    */
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const refuse = (code: number, reason: string, message: string) => {
-      const body = JSON.stringify({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message,
-        reason,
-        code,
-      });
+      const body = JSON.stringify(failureStatus(code, reason, message));
       socket.end(
         `HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
@@ -690,15 +682,7 @@ function parseSelector(s: string | null): [string, '=' | '!=' | 'exists', string
 }
 
 function goneStatus(from: number, oldest: number): object {
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: `too old resource version: ${from} (${oldest})`,
-    reason: 'Expired',
-    code: 410,
-  };
+  return failureStatus(410, 'Expired', `too old resource version: ${from} (${oldest})`);
 }
 
 function writeEvent(res: ServerResponse, e: { type: string; object: unknown }): void {
@@ -718,7 +702,12 @@ function sendStatus(
   message: string,
   details?: object,
 ): void {
-  sendJson(res, code, {
+  sendJson(res, code, failureStatus(code, reason, message, details));
+}
+
+/** A metav1.Status of a failed request, as the API server writes it (body of an error response or ERROR event). */
+function failureStatus(code: number, reason: string, message: string, details?: object): object {
+  return {
     kind: 'Status',
     apiVersion: 'v1',
     metadata: {},
@@ -727,7 +716,7 @@ function sendStatus(
     reason,
     ...(details ? { details } : {}),
     code,
-  });
+  };
 }
 
 // -----------------------------------------------------------------------------------------------------------------
@@ -996,7 +985,6 @@ const PRINTERS: Record<ResourceName, { columns: Column[]; cells: (o: Obj, now: D
   },
 };
 
-/** printers.go formatEndpoints: up to three ip:port, then " + N more...". */
 /** printers.go getServiceExternalIP: a LoadBalancer without an ingress (no cloud controller) is `<pending>`. */
 function serviceExternalIP(o: Obj): string {
   const spec = o['spec'] as { type: string; externalIPs?: string[]; externalName?: string };
@@ -1013,6 +1001,7 @@ function serviceExternalIP(o: Obj): string {
   return external.length ? external.join(',') : '<none>';
 }
 
+/** printers.go formatEndpoints: up to three ip:port, then " + N more...". */
 function formatEndpoints(
   subsets: readonly { addresses?: { ip: string }[]; ports?: { port: number }[] }[],
 ): string {

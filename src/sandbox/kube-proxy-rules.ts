@@ -540,7 +540,7 @@ export function iptablesSaveText(restoreText: string, opts: IptablesSaveOptions 
       flush();
     } else if (line.startsWith(':')) {
       const [name, policy] = line.slice(1).split(' ') as [string, string];
-      if (!chains.some((c) => c.name === name)) chains.push({ name, policy: policy === '-' ? '-' : policy });
+      if (!chains.some((c) => c.name === name)) chains.push({ name, policy });
     } else if (line.startsWith('-A ')) {
       const tokens = tokenize(line);
       const chain = tokens[1]!;

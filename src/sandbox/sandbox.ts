@@ -491,11 +491,10 @@ export class Sandbox {
     const p = this.plan;
     const pki = this.path('pki');
     mkdirSync(pki, { recursive: true, mode: 0o700 });
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
     await must('openssl', [
       'req',
       '-x509',
-      ...ec,
+      ...OPENSSL_NEW_EC_KEY,
       '-keyout',
       join(pki, 'ca.key'),
       '-out',
@@ -537,11 +536,7 @@ export class Sandbox {
     await must('openssl', [
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
+      ...OPENSSL_NEW_EC_KEY,
       '-keyout',
       join(pki, `${name}.key`),
       '-out',
@@ -1088,7 +1083,6 @@ export class Sandbox {
     return { removed };
   }
 
-  /** A recorded pid is only killed if it still lives in one of our namespaces (pids get reused). */
   /** Whether a recorded pid is still one of ours (pids are reused): it must live in one of our namespaces. */
   private async ownsPid(pid: number): Promise<boolean> {
     const netns = (await listNetns()).filter((n) => this.isOurNetnsName(n));
@@ -1100,6 +1094,7 @@ export class Sandbox {
     if (pid && isAlive(pid) && (await this.ownsPid(pid))) await killPid(pid);
   }
 
+  /** A recorded pid is only killed if it still lives in one of our namespaces (pids get reused). */
   private isOurProcess(pid: number, netns: readonly string[]): boolean {
     const theirs = readLink(`/proc/${pid}/ns/net`);
     if (!theirs) return false;
@@ -1201,7 +1196,9 @@ const DEBIAN_ROOT_PROFILE = [
   '',
 ].join('\n');
 
-/** The plugins the seed's node had in /opt/cni/bin. */
+/** `openssl req` arguments for a new unencrypted P-256 key (the CA's and every certificate's). */
+const OPENSSL_NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 /** `mount -t TYPE -o OPTIONS SOURCE TARGET` inside the mount namespace of process `pid` (never this machine's). */
 async function mountIn(
   pid: number,
@@ -1223,6 +1220,7 @@ const NODE_OVERLAYS = ['etc', 'opt', 'root', 'home', 'var'];
 /** A node's own empty scratch directories (tmpfs), mounted after the overlays. */
 const NODE_TMPFS = ['/tmp', '/var/tmp'];
 
+/** The plugins the seed's node had in /opt/cni/bin. */
 const CNI_PLUGINS = [
   'bridge',
   'calico',

@@ -47,6 +47,12 @@ describe('SSH local forwards in the workbench (real sshd on 127.0.0.1)', () => {
     await page.getByTestId('side-forwards').click();
     await page.getByLabel('Forward SSH host').fill('master');
     await page.getByLabel('Forward SSH config file').fill(config);
+    // The host field suggests the Host entries of that config.
+    await expect
+      .poll(() =>
+        page.locator('#forward-hosts option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))),
+      )
+      .toContain('master');
     await page.getByLabel('Forward spec').fill(`0:localhost:${appPort}`);
     await page.getByRole('button', { name: 'Add forward' }).click();
 

@@ -6,13 +6,11 @@
  * (the kube-api **double** of kube.e2e.ts, serving the sandbox plan's objects) shows its Nodes' podCIDRs and the
  * canary pods behind two Services.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeApiDouble } from '../../src/sandbox/kube-api-double.js';
-import { SERVER_NAME, kubeconfigText, makePki, plan, startDouble, type Pki } from '../kube/kube-harness.js';
+import { SERVER_NAME, plan, startKubeFixture, type KubeFixture } from '../kube/kube-harness.js';
 import { waitFor, type RunningWebHost } from '../support/web-host-process.js';
 import { openWorkbench, screenshotPath, type WorkbenchPage } from '../support/workbench-page.js';
 
@@ -54,9 +52,7 @@ describe('pods and nodes in the cluster panel', () => {
   let workbench: WorkbenchPage | undefined;
   let host: RunningWebHost;
   let page: Page;
-  let pki: Pki | undefined;
-  let double: KubeApiDouble | undefined;
-  let tmp: string | undefined;
+  let fx: KubeFixture | undefined;
 
   beforeAll(async () => {
     workbench = await openWorkbench();
@@ -65,9 +61,7 @@ describe('pods and nodes in the cluster panel', () => {
 
   afterAll(async () => {
     await workbench?.close();
-    await double?.close();
-    pki?.dispose();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await fx?.dispose();
   });
 
   const podNames = () =>
@@ -274,25 +268,11 @@ describe('pods and nodes in the cluster panel', () => {
     // An empty snapshot empties the panel, so the views start over (Services first, no filters).
     await host.api.call('snapshot.clear', {});
     await page.getByTestId('side-cluster').click();
-    pki = makePki();
-    tmp = mkdtempSync(path.join(tmpdir(), 'labdeck-inventory-e2e-'));
-    let port: number;
-    ({ double, port } = await startDouble(pki));
-    const kubeconfig = path.join(tmp, 'config');
-    writeFileSync(
-      kubeconfig,
-      kubeconfigText([
-        {
-          name: 'lab-double',
-          server: `https://127.0.0.1:${port}`,
-          ca: pki.caPem,
-          tlsServerName: SERVER_NAME,
-        },
-      ]),
-      { mode: 0o600 },
-    );
+    fx = await startKubeFixture('labdeck-inventory-e2e-', (url, pki) => [
+      { name: 'lab-double', server: url, ca: pki.caPem, tlsServerName: SERVER_NAME },
+    ]);
     await page.getByText('Files', { exact: true }).click();
-    await page.getByLabel('Kubeconfig file').fill(kubeconfig);
+    await page.getByLabel('Kubeconfig file').fill(fx.kubeconfig);
     await expect
       .poll(() => page.getByLabel('Kubernetes context').locator('option').allTextContents(), {
         timeout: 10_000,

@@ -31,6 +31,12 @@ describe('an SSH terminal in the workbench (real OpenSSH sshd on 127.0.0.1)', ()
     await page.getByTestId('ssh-terminal').click();
     await page.getByLabel('Destination').fill('labnode');
     await page.getByLabel('SSH config file').fill(config);
+    // The destination field suggests the Host entries of that config.
+    await expect
+      .poll(() =>
+        page.locator('#ssh-hosts option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))),
+      )
+      .toContain('labnode');
     await page.getByRole('button', { name: 'Connect' }).click();
 
     const prompt = page.getByTestId('host-key-prompt');

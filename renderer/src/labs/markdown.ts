@@ -42,7 +42,3 @@ export function segments(markdown: string): Segment[] {
   flush();
   return out;
 }
-
-export function renderInline(markdown: string): string {
-  return md.renderInline(markdown);
-}

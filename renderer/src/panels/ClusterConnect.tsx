@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { KubeContextInfo, KubeStatusView } from '../../../src/api/contract';
 import type { ApiClient } from '../api/client';
+import { useSshHosts } from '../ssh/useSshHosts';
 
 function describe(s: KubeStatusView): string {
   const where = `${s.context ?? ''}${s.via ? ` via ${s.via}` : ''}`;
@@ -34,7 +35,6 @@ export function ClusterConnect({ api }: { api: ApiClient }) {
   const [context, setContext] = useState('');
   const [via, setVia] = useState('');
   const [sshConfig, setSshConfig] = useState('');
-  const [hosts, setHosts] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const [callError, setCallError] = useState<string | null>(null);
 
@@ -64,14 +64,7 @@ export function ClusterConnect({ api }: { api: ApiClient }) {
     return () => clearTimeout(t);
   }, [loadContexts]);
 
-  useEffect(() => {
-    const t = setTimeout(() => {
-      api
-        .call('ssh.hosts', sshConfig.trim() ? { config: sshConfig.trim() } : {})
-        .then(setHosts, () => setHosts([]));
-    }, 200);
-    return () => clearTimeout(t);
-  }, [api, sshConfig]);
+  const hosts = useSshHosts(api, sshConfig);
 
   const live = status !== null && status.state !== 'disconnected' && status.state !== 'failed';
 

@@ -1,7 +1,7 @@
 import { useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 
 /** Every row is this tall (CSS `table.windowed tbody tr`), so the rows in view follow from the scroll offset. */
-export const rowHeight = 22;
+const rowHeight = 22;
 /** Rows rendered above and below the visible ones, so a quick scroll does not show blank space. */
 const overscan = 12;
 

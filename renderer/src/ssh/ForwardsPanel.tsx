@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ForwardInfoView } from '../../../src/api/contract';
 import type { ApiClient } from '../api/client';
+import { useSshHosts } from './useSshHosts';
 
 /** Remote ports where a browser is the usual client: only these get a clickable http link. */
 const httpPorts = new Set([80, 443, 3000, 5000, 8000, 8001, 8008, 8080, 8081, 8443, 8888, 9090]);
@@ -70,21 +71,13 @@ export function ForwardsPanel(props: {
   const [expose, setExpose] = useState(false);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
-  const [hosts, setHosts] = useState<string[]>([]);
 
   useEffect(() => {
     api.call('forwards.list', {}).then(setForwards, () => {});
     return api.listen('forwards.changed', setForwards);
   }, [api]);
 
-  useEffect(() => {
-    const t = setTimeout(() => {
-      api
-        .call('ssh.hosts', config.trim() ? { config: config.trim() } : {})
-        .then(setHosts, () => setHosts([]));
-    }, 200);
-    return () => clearTimeout(t);
-  }, [api, config]);
+  const hosts = useSshHosts(api, config);
 
   const bind = mode === 'spec' ? bindOfSpec(spec) : bindAddress.trim() || '127.0.0.1';
   const exposed = !isLoopback(bind);

@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { SshPromptAnswer, SshPromptRequest } from '../../../src/api/contract';
 import type { ApiClient } from '../api/client';
+import { useSshHosts } from './useSshHosts';
 
 /** Asks for a destination (a Host of the OpenSSH config, or user@host[:port]) and an optional config file. */
 export function SshConnectDialog(props: {
@@ -10,15 +11,7 @@ export function SshConnectDialog(props: {
 }) {
   const [destination, setDestination] = useState('');
   const [config, setConfig] = useState('');
-  const [hosts, setHosts] = useState<string[]>([]);
-  useEffect(() => {
-    const t = setTimeout(() => {
-      props.api
-        .call('ssh.hosts', config.trim() ? { config: config.trim() } : {})
-        .then(setHosts, () => setHosts([]));
-    }, 200);
-    return () => clearTimeout(t);
-  }, [props.api, config]);
+  const hosts = useSshHosts(props.api, config);
   return (
     <div className="modal-backdrop" role="dialog" aria-modal="true" aria-labelledby="ssh-title">
       <form
