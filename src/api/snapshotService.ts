@@ -66,7 +66,7 @@ const snapshotKinds = new Set([
 ]);
 
 /** At most this many captures are kept; the oldest go first. */
-export const maxCaptures = 200;
+const maxCaptures = 200;
 
 function summarise(
   diagnostics: readonly Diagnostic[],
