@@ -6,12 +6,11 @@
 import type { Endpoints } from '../model/endpoints.js';
 import type { KubeObjects } from '../model/kube.js';
 import {
-  KubeClient,
   KubeError,
   LiveCluster,
+  connectKubeClient,
   listContexts,
   loadKubeconfig,
-  openSshTunnel,
   type KubeContextInfo,
   type KubeResource,
   type LiveData,
@@ -121,28 +120,23 @@ export class KubeService implements Disposable {
     let live: LiveCluster | undefined;
     try {
       const { config } = loadKubeconfig(req.kubeconfig ? { file: req.kubeconfig } : {});
-      // Checks the context and TLS settings before any connection is made.
-      const probe = new KubeClient({
+      const connected = await connectKubeClient({
         config,
-        ...(req.context ? { context: req.context } : {}),
-        ...(req.allowInsecureTls ? { allowInsecureTls: true } : {}),
+        context: req.context,
+        allowInsecureTls: req.allowInsecureTls,
+        via: req.via ? { factory: this.deps.ssh, host: req.via, sshConfigFile: req.sshConfig } : undefined,
+        onChecked: (target) =>
+          this.emit({
+            ...disconnected,
+            state: 'connecting',
+            context: target.context,
+            server: target.server,
+            via: req.via ?? null,
+            namespace: req.namespace ?? null,
+          }),
       });
-      probe.dispose();
-      this.emit({
-        ...disconnected,
-        state: 'connecting',
-        context: probe.target.context,
-        server: probe.target.server,
-        via: req.via ?? null,
-        namespace: req.namespace ?? null,
-      });
-      if (req.via) tunnel = await openSshTunnel(this.deps.ssh, req.via, req.sshConfig);
-      const client = new KubeClient({
-        config,
-        context: probe.target.context,
-        ...(tunnel ? { tunnel } : {}),
-        ...(req.allowInsecureTls ? { allowInsecureTls: true } : {}),
-      });
+      const client = connected.client;
+      tunnel = connected.tunnel;
       const context = client.target.context;
       live = new LiveCluster(client, {
         namespace: req.namespace ?? null,

@@ -23,6 +23,16 @@ export function replayInventory(lab: Lab, recDir: string, rec: Recording): Inven
   return { file: join(recDir, 'recording.json'), environment: `replay-${rec.name}`, roles };
 }
 
+/**
+ * The recording was made with --skip-setup (e.g. against the sandbox, which already has the state): it has no
+ * setup commands to answer with, so its replay skips them the same way.
+ */
+export function recordedWithoutSetup(lab: Lab, rec: Recording): boolean {
+  const recorded = new Set(rec.entries.map((e) => e.block));
+  const setup = lab.steps.flatMap((st) => st.blocks.filter((b) => b.kind === 'setup').map((b) => b.id));
+  return setup.length > 0 && !setup.some((id) => recorded.has(id));
+}
+
 /** The machines of a run, by role; disposing releases every target and the run's SSH connections. */
 export interface BoundInventory {
   readonly targets: ReadonlyMap<string, readonly BoundTarget[]>;

@@ -66,7 +66,7 @@ const snapshotKinds = new Set([
 ]);
 
 /** At most this many captures are kept; the oldest go first. */
-export const maxCaptures = 200;
+const maxCaptures = 200;
 
 function summarise(
   diagnostics: readonly Diagnostic[],
@@ -107,21 +107,16 @@ export class SnapshotService implements Disposable {
       ...(input.as ? { as: input.as } : {}),
     });
     if (!snapshotKinds.has(result.kind)) return null;
-    const takenAt = this.now().toISOString();
     const info: CaptureInfo = {
-      id: `c${this.nextId++}`,
-      kind: result.kind,
-      origin: input.origin,
-      node: input.node ?? null,
-      command: input.command ?? null,
-      takenAt,
+      ...cleanInfo(
+        `c${this.nextId++}`,
+        result.kind,
+        { node: input.node ?? null, command: input.command ?? null, origin: input.origin },
+        this.now().toISOString(),
+      ),
       ...summarise(result.diagnostics),
     };
-    this.push(info, {
-      kind: result.kind,
-      value: result.value,
-      source: { node: info.node, command: info.command, takenAt, origin: input.origin },
-    });
+    this.push(info, captureOf(info, result.value));
     return info;
   }
 
@@ -132,13 +127,8 @@ export class SnapshotService implements Disposable {
     source: { readonly node: string | null; readonly command: string | null; readonly origin: CaptureOrigin },
   ): CaptureInfo | null {
     if (!snapshotKinds.has(kind)) return null;
-    const takenAt = this.now().toISOString();
-    const info = cleanInfo(`c${this.nextId++}`, kind, source, takenAt);
-    this.push(info, {
-      kind,
-      value,
-      source: { node: source.node, command: source.command, takenAt, origin: source.origin },
-    });
+    const info = cleanInfo(`c${this.nextId++}`, kind, source, this.now().toISOString());
+    this.push(info, captureOf(info, value));
     return info;
   }
 
@@ -161,17 +151,9 @@ export class SnapshotService implements Disposable {
       }
       return null;
     }
-    const takenAt = this.now().toISOString();
-    const info = cleanInfo(at >= 0 ? this.entries[at]!.info.id : `c${this.nextId++}`, kind, source, takenAt);
-    const entry: Entry = {
-      info,
-      capture: {
-        kind,
-        value,
-        source: { node: source.node, command: source.command, takenAt, origin: source.origin },
-      },
-      liveKey: key,
-    };
+    const id = at >= 0 ? this.entries[at]!.info.id : `c${this.nextId++}`;
+    const info = cleanInfo(id, kind, source, this.now().toISOString());
+    const entry: Entry = { info, capture: captureOf(info, value), liveKey: key };
     if (at >= 0) {
       this.entries[at] = entry;
       this.changed();
@@ -224,7 +206,7 @@ export class SnapshotService implements Disposable {
   }
 }
 
-/** The info of a capture that came already parsed (no problems to report). */
+/** A capture's info with no problems counted (a capture that came already parsed; `add` counts its own). */
 function cleanInfo(
   id: string,
   kind: string,
@@ -242,6 +224,12 @@ function cleanInfo(
     warnings: 0,
     problems: [],
   };
+}
+
+/** The analysis's view of a capture: its value, and where and when it was taken (from its info). */
+function captureOf(info: CaptureInfo, value: unknown): ParsedCapture {
+  const { kind, node, command, takenAt, origin } = info;
+  return { kind, value, source: { node, command, takenAt, origin } };
 }
 
 /**

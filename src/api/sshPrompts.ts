@@ -31,7 +31,7 @@ export type SshPromptAnswer =
   | null;
 
 /** A question left unanswered this long is treated as "no": the connection attempt fails instead of hanging. */
-export const promptTimeoutMs = 5 * 60_000;
+const promptTimeoutMs = 5 * 60_000;
 
 /**
  * SSH's questions (unknown host key, passphrase, password, keyboard-interactive) asked through the UI: each is an

@@ -6,8 +6,8 @@
 import { createInterface } from 'node:readline';
 import type { SshPrompts } from '../ssh/index.js';
 
-export /** Prompts on the controlling terminal; without a TTY every question is answered "no" (like BatchMode). */
-function ttyPrompts(): SshPrompts {
+/** Prompts on the controlling terminal; without a TTY every question is answered "no" (like BatchMode). */
+export function ttyPrompts(): SshPrompts {
   const tty = process.stdin.isTTY === true && process.stderr.isTTY === true;
   const ask = (q: string, secret: boolean): Promise<string | undefined> => {
     if (!tty) return Promise.resolve(undefined);

@@ -33,20 +33,17 @@ export interface KubeContextInfo {
 }
 
 /** The files a source names, like kubectl: `--kubeconfig`, else every entry of `$KUBECONFIG`, else the default. */
-export function kubeconfigFiles(source: KubeconfigSource = {}): { files: string[]; explicit: boolean } {
+function kubeconfigFiles(source: KubeconfigSource = {}): string[] {
   const env = source.env ?? process.env;
-  if (source.file) return { files: [expandHome(source.file, env)], explicit: true };
+  if (source.file) return [expandHome(source.file, env)];
   const list = env['KUBECONFIG'];
   if (list) {
-    return {
-      files: list
-        .split(delimiter)
-        .filter((f) => f !== '')
-        .map((f) => expandHome(f, env)),
-      explicit: true,
-    };
+    return list
+      .split(delimiter)
+      .filter((f) => f !== '')
+      .map((f) => expandHome(f, env));
   }
-  return { files: [join(env['HOME'] ?? homedir(), '.kube', 'config')], explicit: false };
+  return [join(env['HOME'] ?? homedir(), '.kube', 'config')];
 }
 
 function expandHome(file: string, env: Readonly<Record<string, string | undefined>>): string {
@@ -56,7 +53,7 @@ function expandHome(file: string, env: Readonly<Record<string, string | undefine
 
 /** Reads and merges the kubeconfig files; a clear KubeError when none is there or one does not parse. */
 export function loadKubeconfig(source: KubeconfigSource = {}): LoadedKubeconfig {
-  const { files } = kubeconfigFiles(source);
+  const files = kubeconfigFiles(source);
   const present = files.filter((f) => existsSync(f));
   if (present.length === 0) {
     throw new KubeError(

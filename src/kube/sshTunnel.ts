@@ -3,6 +3,7 @@
  * hop by hop with host keys verified on each, and opens one `direct-tcpip` channel per TLS connection. A dropped
  * SSH connection is re-established (every hop verified again) when the next request needs it.
  */
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Duplex } from 'node:stream';
 import {
   SshError,
@@ -11,8 +12,8 @@ import {
   type SshConnection,
   type SshConnectionFactory,
 } from '../ssh/index.js';
-import { KubeError } from './errors.js';
-import type { KubeTunnel } from './kubeClient.js';
+import { KubeError, type KubeTarget } from './errors.js';
+import { KubeClient, type KubeTunnel } from './kubeClient.js';
 
 export interface SshKubeTunnel extends KubeTunnel {
   readonly connection: SshConnection;
@@ -53,4 +54,41 @@ export async function openSshTunnel(
     },
     dispose: () => connection.dispose(),
   };
+}
+
+export interface ConnectKubeOptions {
+  /** A loaded kubeconfig (loadKubeconfig). */
+  readonly config: KubeConfig;
+  /** Default: the kubeconfig's current-context. */
+  readonly context?: string;
+  readonly allowInsecureTls?: boolean;
+  /** An SSH host to reach the API server through (an ssh_config Host or user@host[:port]). */
+  readonly via?: {
+    readonly factory: SshConnectionFactory;
+    readonly host: string;
+    readonly sshConfigFile?: string;
+  };
+  /** Called once the context and TLS settings check out, before any connection is made. */
+  readonly onChecked?: (target: KubeTarget) => void;
+}
+
+/**
+ * A client for a context, through an SSH tunnel when `via` is given. The context and TLS settings are checked
+ * before any connection is made, so a wrong context never opens an SSH connection.
+ */
+export async function connectKubeClient(
+  options: ConnectKubeOptions,
+): Promise<{ client: KubeClient; tunnel?: SshKubeTunnel }> {
+  const { config, allowInsecureTls, via } = options;
+  const probe = new KubeClient({ config, context: options.context || undefined, allowInsecureTls });
+  probe.dispose();
+  options.onChecked?.(probe.target);
+  const tunnel = via ? await openSshTunnel(via.factory, via.host, via.sshConfigFile) : undefined;
+  try {
+    const client = new KubeClient({ config, context: probe.target.context, tunnel, allowInsecureTls });
+    return { client, tunnel };
+  } catch (err) {
+    tunnel?.dispose();
+    throw err;
+  }
 }

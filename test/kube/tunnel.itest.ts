@@ -39,6 +39,12 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** How many addresses the latest data's default/kuard Endpoints has. */
+function kuardAddressCount(datas: readonly LiveData[]): number | undefined {
+  return datas[datas.length - 1]!.endpoints.find((e) => e.namespace === 'default' && e.name === 'kuard')
+    ?.addresses.length;
+}
+
 /** The sandbox's kubeconfig with the cluster's tls-server-name set (or not). */
 function kubeconfigWithServerName(name: string | undefined): string {
   const text = readFileSync(h.sandbox.info().kubeconfig, 'utf8');
@@ -172,9 +178,7 @@ describe('kube API through an SSH tunnel via the sandbox bastion (kube-api doubl
         resources: ['pods', 'endpoints'],
       },
     );
-    const kuardAddresses = () =>
-      datas[datas.length - 1]!.endpoints.find((e) => e.namespace === 'default' && e.name === 'kuard')
-        ?.addresses.length;
+    const kuardAddresses = () => kuardAddressCount(datas);
     try {
       await live.start();
       const all = h.sandbox.plan.pods.length;
@@ -206,9 +210,7 @@ describe('kube API through an SSH tunnel via the sandbox bastion (kube-api doubl
         resources: ['endpoints'],
       },
     );
-    const kuardAddresses = () =>
-      datas[datas.length - 1]!.endpoints.find((e) => e.namespace === 'default' && e.name === 'kuard')
-        ?.addresses.length;
+    const kuardAddresses = () => kuardAddressCount(datas);
     try {
       await live.start();
       const all = h.sandbox.plan.pods.length;

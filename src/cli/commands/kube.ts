@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { KubeObjects } from '../../model/kube.js';
 import {
-  KubeClient,
   KubeError,
+  connectKubeClient,
   listContexts,
   loadKubeconfig,
-  openSshTunnel,
+  type KubeClient,
   type KubeResource,
   type SshKubeTunnel,
 } from '../../kube/index.js';
@@ -109,20 +109,12 @@ async function get(resourceArg: string, opts: KubeGetOptions): Promise<number> {
   const factory = new SshConnectionFactory({ prompts: ttyPrompts() });
   try {
     const { config } = loadKubeconfig(opts.kubeconfig ? { file: opts.kubeconfig } : {});
-    // Checks the context before any connection is made.
-    const probe = new KubeClient({
+    ({ client, tunnel } = await connectKubeClient({
       config,
-      ...(opts.context ? { context: opts.context } : {}),
-      ...(opts.insecureSkipTlsVerify ? { allowInsecureTls: true } : {}),
-    });
-    probe.dispose();
-    if (opts.via) tunnel = await openSshTunnel(factory, opts.via, opts.F);
-    client = new KubeClient({
-      config,
-      context: probe.target.context,
-      ...(tunnel ? { tunnel } : {}),
-      ...(opts.insecureSkipTlsVerify ? { allowInsecureTls: true } : {}),
-    });
+      context: opts.context,
+      allowInsecureTls: opts.insecureSkipTlsVerify,
+      via: opts.via ? { factory, host: opts.via, sshConfigFile: opts.F } : undefined,
+    }));
     const ns =
       resource === 'nodes' || opts.allNamespaces ? null : (opts.namespace ?? client.defaultNamespace);
     const list = await client.list(resource, ns);

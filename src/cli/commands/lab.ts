@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { dataDir, packageRoot } from '../../api/paths.js';
 import {
   bindInventory,
+  recordedWithoutSetup,
   recordingObserver,
   replayInventory,
   type BoundInventory,
@@ -121,11 +122,7 @@ async function runLab(dirArg: string, flags: RunFlags): Promise<number> {
     }
     recordings.set(recDir, rec);
     inventory = replayInventory(lab, recDir, rec);
-    // A run recorded with --skip-setup (e.g. against the sandbox, which already has the state) has no setup
-    // commands to answer with: its replay skips them the same way.
-    const recorded = new Set(rec.entries.map((e) => e.block));
-    const setup = lab.steps.flatMap((st) => st.blocks.filter((b) => b.kind === 'setup').map((b) => b.id));
-    if (setup.length && !setup.some((id) => recorded.has(id))) replaySkipsSetup = true;
+    replaySkipsSetup = recordedWithoutSetup(lab, rec);
   } else {
     if (!flags.inventory) {
       err('error: --inventory FILE is required (or --replay RECORDING); see docs/labs.md, "Inventory"');

@@ -59,7 +59,7 @@ function looksBinary(buf: Buffer): boolean {
   return nul > 0 && nul * 100 >= head.length;
 }
 
-export function runParse(
+function runParse(
   text: string,
   opts: ParseOptions,
 ): { result: AnyParseResult; code: number; reason?: string } {

@@ -3,15 +3,15 @@
  * the URL with its per-launch token. Runs until interrupted.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createBackend } from '../../api/backend.js';
+import { packageVersion } from '../../api/paths.js';
 import { WebHost } from './web-host.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/
-const root = path.dirname(here);
 
 const usage = `usage: node dist/web.js [--port N] [--open] [--renderer-dir DIR]
   --port N            listen on 127.0.0.1:N (default 0: a free port)
@@ -54,11 +54,9 @@ if (!existsSync(path.join(rendererDir, 'index.html'))) {
   process.exit(2);
 }
 
-const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string })
-  .version;
 const backend = createBackend({
   host: 'web',
-  version,
+  version: packageVersion(),
   // In the web host the renderer opens links itself (window.open with noopener); nothing opens here.
   openExternal: async () => {
     throw new Error('the web host opens links in the browser, not on the server');
