@@ -199,12 +199,7 @@ class SaveState {
           return;
         }
         if (s === '...' || s === '…') return; // elision in a pasted excerpt (the seed's `iptables-save | less`)
-        this.diags.warn(
-          'iptables-unknown-line',
-          this.lineNo,
-          1,
-          `not an iptables-save line: "${clip(neutralise(s))}"`,
-        );
+        this.diags.warn('iptables-unknown-line', this.lineNo, 1, `not an iptables-save line: "${clip(s)}"`);
       }
     }
   }
@@ -723,7 +718,7 @@ class SaveState {
         'iptables-bad-rule',
         this.lineNo,
         1,
-        `a rule line starts with -A CHAIN, not "${clip(neutralise(text.slice(this.ts, this.te)))}"`,
+        `a rule line starts with -A CHAIN, not "${clip(text.slice(this.ts, this.te))}"`,
       );
       return;
     }
@@ -776,7 +771,7 @@ class SaveState {
             'iptables-stray-value',
             this.lineNo,
             this.ts + 1 - start,
-            `"${clip(neutralise(text.slice(this.ts, this.te)))}" is not an option`,
+            `"${clip(text.slice(this.ts, this.te))}" is not an option`,
           );
           break;
         case OPT_SRC:
@@ -920,7 +915,7 @@ class SaveState {
             'iptables-bad-probability',
             this.lineNo,
             this.ts + 1 - start,
-            `--probability needs a number in [0, 1], got "${clip(ok ? neutralise(this.s.slice(this.ts, this.te)) : '')}"`,
+            `--probability needs a number in [0, 1], got "${clip(ok ? this.s.slice(this.ts, this.te) : '')}"`,
           );
         else rule.probability = p;
         return;
