@@ -13,7 +13,7 @@ import type {
   IptablesRuleset,
   NegatableField,
 } from '../model/iptables.js';
-import { Diagnostics, FIELD_LIMIT, hasUnsafe, hasUnsafeText, int, neutralise } from './text.js';
+import { Diagnostics, FIELD_LIMIT, field, hasUnsafe, hasUnsafeText, int, neutralise } from './text.js';
 
 export interface IptablesSaveOptions {
   /** Table for rules that appear outside a `*table` section (from `iptables-save -t nat`). */
@@ -564,7 +564,8 @@ class SaveState {
   private tok(): string {
     let v = this.s.slice(this.ts, this.te);
     if (this.escaped) v = v.replace(/\\(.)/g, '$1');
-    if (this.unsafe || v.length > FIELD_LIMIT) v = this.clean(v);
+    if (this.unsafe || v.length > FIELD_LIMIT)
+      v = field(v, this.diags, this.lineNo, this.ts + 1 - this.lineStart);
     return v;
   }
 
@@ -939,27 +940,6 @@ class SaveState {
       return null;
     }
     return this.tok();
-  }
-
-  private clean(v: string): string {
-    let out = neutralise(v);
-    if (out !== v)
-      this.diags.warn(
-        'control-characters',
-        this.lineNo,
-        this.ts + 1 - this.lineStart,
-        'terminal control or bidi characters in a field were made visible',
-      );
-    if (out.length > FIELD_LIMIT) {
-      this.diags.warn(
-        'field-too-long',
-        this.lineNo,
-        this.ts + 1 - this.lineStart,
-        `a field of ${out.length} characters was cut to ${FIELD_LIMIT}`,
-      );
-      out = out.slice(0, FIELD_LIMIT);
-    }
-    return out;
   }
 
   private missing(start: number): void {
