@@ -14,12 +14,13 @@ export class Diagnostics {
   readonly list: Diagnostic[] = [];
   private dropped = 0;
 
+  /** Messages often quote the input (or an error about it, like JSON.parse's): neutralised here, once for all. */
   add(severity: Severity, code: string, line: number, column: number, message: string): void {
     if (this.list.length >= DIAGNOSTIC_LIMIT) {
       this.dropped++;
       return;
     }
-    this.list.push({ code, severity, line, column, message });
+    this.list.push({ code, severity, line, column, message: neutralise(message) });
   }
   error(code: string, line: number, column: number, message: string): void {
     this.add('error', code, line, column, message);

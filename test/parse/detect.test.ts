@@ -4,6 +4,7 @@ import { detect } from '../../src/parse/detect.js';
 import { parseIptablesSave } from '../../src/parse/iptables-save.js';
 import { parseKubectlObject } from '../../src/parse/kubectl-object.js';
 import { parseKubectlTable } from '../../src/parse/kubectl-table.js';
+import { parseKind } from '../../src/parse/parse.js';
 import { FIELD_LIMIT, neutralise, hasUnsafeText } from '../../src/parse/text.js';
 
 describe('detect from a command line', () => {
@@ -136,6 +137,13 @@ describe('neutralisation', () => {
     const r = parseIptablesSave(':KUBE-SEP-Y - [0:0]\u001b[31m\n');
     const bad = r.diagnostics.find((d) => d.code === 'iptables-bad-counters');
     expect(bad?.message).toBe('counters "[0:0]\\x1b[31m" are not [packets:bytes]');
+    expect(r.diagnostics.some((d) => hasUnsafeText(d.message))).toBe(false);
+  });
+
+  it('a diagnostic quoting an error about the input is neutralised too (the totality property found a CNI one)', () => {
+    const r = parseKind('cni-config', '{"cniVersion": "0.3.0", "plugins": [ \u001b[31m\n}');
+    const bad = r.diagnostics.find((d) => d.code === 'json-syntax');
+    expect(bad?.message).toContain('\\x1b[31m');
     expect(r.diagnostics.some((d) => hasUnsafeText(d.message))).toBe(false);
   });
 
