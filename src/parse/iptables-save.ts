@@ -13,7 +13,16 @@ import type {
   IptablesRuleset,
   NegatableField,
 } from '../model/iptables.js';
-import { Diagnostics, FIELD_LIMIT, field, hasUnsafe, hasUnsafeText, int, neutralise } from './text.js';
+import {
+  Diagnostics,
+  FIELD_LIMIT,
+  field,
+  hasUnsafe,
+  hasUnsafeText,
+  int,
+  isUnsafeCode,
+  neutralise,
+} from './text.js';
 
 export interface IptablesSaveOptions {
   /** Table for rules that appear outside a `*table` section (from `iptables-save -t nat`). */
@@ -548,16 +557,7 @@ class SaveState {
   }
 
   private checkCode(c: number): void {
-    if (
-      c < 32 ||
-      (c >= 127 && c <= 159) ||
-      c === 0x61c ||
-      (c >= 0x200b && c <= 0x200f) ||
-      (c >= 0x202a && c <= 0x202e) ||
-      (c >= 0x2066 && c <= 0x2069) ||
-      c === 0xfeff
-    )
-      this.unsafe = true;
+    if (isUnsafeCode(c)) this.unsafe = true;
   }
 
   /** The current token as a string (unescaped), neutralised and cut when needed. */

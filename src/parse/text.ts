@@ -110,6 +110,19 @@ export function hasUnsafe(s: string): boolean {
   return UNSAFE.test(s);
 }
 
+/** `UNSAFE` for one UTF-16 code unit, for tokenizers that look at every character anyway. */
+export function isUnsafeCode(c: number): boolean {
+  return (
+    (c < 32 && c !== 9) ||
+    (c >= 127 && c <= 159) ||
+    c === 0x61c ||
+    (c >= 0x200b && c <= 0x200f) ||
+    (c >= 0x202a && c <= 0x202e) ||
+    (c >= 0x2066 && c <= 0x2069) ||
+    c === 0xfeff
+  );
+}
+
 /** Make controls visible and inert: ESC → `\x1b`, U+202E → `\u202e`. Printable text is unchanged. */
 export function neutralise(s: string): string {
   if (!UNSAFE.test(s)) return s;
