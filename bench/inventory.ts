@@ -13,18 +13,11 @@ import {
   pod,
   service,
   snapshotOf,
-  type WorldPod,
+  manyKuardPods,
 } from '../test/analyze/support/world.js';
 
 const count = Number(process.argv[2] ?? 5000);
-const pods: WorldPod[] = [];
-for (let i = 0; i < count; i++)
-  pods.push({
-    name: `kuard-5d8c7b9f4-${String(i).padStart(5, '0')}`,
-    ip: `10.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`,
-    node: `ip-10-0-${i % 50}-1.ap-northeast-2.compute.internal`,
-    labels: { app: 'kuard' },
-  });
+const pods = manyKuardPods(count, (i) => `ip-10-0-${i % 50}-1.ap-northeast-2.compute.internal`);
 const svc = (name: string, clusterIP: string) =>
   service({ name, clusterIP, port: 80, portName: 'http', targetPort: 8080, selector: { app: 'kuard' } });
 const snapshot = snapshotOf({

@@ -901,7 +901,7 @@ function checkIncompleteCaptures(ctx: Ctx, services: readonly ServiceView[]): vo
 
 /** Evidence lists stay readable and bounded (a finding per pod must not each carry every address of a big
  * service): the first `max` items, then how many more. */
-export function listUpTo(items: readonly string[], max = 20): string {
+function listUpTo(items: readonly string[], max = 20): string {
   if (items.length <= max) return items.join(', ');
   return `${items.slice(0, max).join(', ')}, … and ${items.length - max} more (${items.length} in all)`;
 }

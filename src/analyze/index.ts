@@ -21,8 +21,6 @@ export { formatAnalysisText, formatDiffText, formatFinding } from './formatText.
 export {
   inventoryView,
   ipv4Range,
-  defaultMaxPods,
-  defaultMaxNodes,
   type InventoryView,
   type InventoryOptions,
   type PodRow,

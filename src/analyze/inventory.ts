@@ -102,11 +102,11 @@ export interface InventoryOptions {
   readonly maxNodes?: number;
 }
 
-export const defaultMaxPods = 5000;
-export const defaultMaxNodes = 2000;
+const defaultMaxPods = 5000;
+const defaultMaxNodes = 2000;
 
 /** `10.244.1.5` → 0x0af40105; anything that is not a dotted IPv4 address → null. */
-export function ipv4ToNumber(ip: string): number | null {
+function ipv4ToNumber(ip: string): number | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
   if (!m) return null;
   let n = 0;

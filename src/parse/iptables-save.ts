@@ -13,7 +13,16 @@ import type {
   IptablesRuleset,
   NegatableField,
 } from '../model/iptables.js';
-import { Diagnostics, FIELD_LIMIT, hasUnsafe, hasUnsafeText, int, neutralise } from './text.js';
+import {
+  Diagnostics,
+  FIELD_LIMIT,
+  field,
+  hasUnsafe,
+  hasUnsafeText,
+  int,
+  isUnsafeCode,
+  neutralise,
+} from './text.js';
 
 export interface IptablesSaveOptions {
   /** Table for rules that appear outside a `*table` section (from `iptables-save -t nat`). */
@@ -199,12 +208,7 @@ class SaveState {
           return;
         }
         if (s === '...' || s === '…') return; // elision in a pasted excerpt (the seed's `iptables-save | less`)
-        this.diags.warn(
-          'iptables-unknown-line',
-          this.lineNo,
-          1,
-          `not an iptables-save line: "${clip(neutralise(s))}"`,
-        );
+        this.diags.warn('iptables-unknown-line', this.lineNo, 1, `not an iptables-save line: "${clip(s)}"`);
       }
     }
   }
@@ -553,23 +557,15 @@ class SaveState {
   }
 
   private checkCode(c: number): void {
-    if (
-      c < 32 ||
-      (c >= 127 && c <= 159) ||
-      c === 0x61c ||
-      (c >= 0x200b && c <= 0x200f) ||
-      (c >= 0x202a && c <= 0x202e) ||
-      (c >= 0x2066 && c <= 0x2069) ||
-      c === 0xfeff
-    )
-      this.unsafe = true;
+    if (isUnsafeCode(c)) this.unsafe = true;
   }
 
   /** The current token as a string (unescaped), neutralised and cut when needed. */
   private tok(): string {
     let v = this.s.slice(this.ts, this.te);
     if (this.escaped) v = v.replace(/\\(.)/g, '$1');
-    if (this.unsafe || v.length > FIELD_LIMIT) v = this.clean(v);
+    if (this.unsafe || v.length > FIELD_LIMIT)
+      v = field(v, this.diags, this.lineNo, this.ts + 1 - this.lineStart);
     return v;
   }
 
@@ -723,7 +719,7 @@ class SaveState {
         'iptables-bad-rule',
         this.lineNo,
         1,
-        `a rule line starts with -A CHAIN, not "${clip(neutralise(text.slice(this.ts, this.te)))}"`,
+        `a rule line starts with -A CHAIN, not "${clip(text.slice(this.ts, this.te))}"`,
       );
       return;
     }
@@ -776,7 +772,7 @@ class SaveState {
             'iptables-stray-value',
             this.lineNo,
             this.ts + 1 - start,
-            `"${clip(neutralise(text.slice(this.ts, this.te)))}" is not an option`,
+            `"${clip(text.slice(this.ts, this.te))}" is not an option`,
           );
           break;
         case OPT_SRC:
@@ -920,7 +916,7 @@ class SaveState {
             'iptables-bad-probability',
             this.lineNo,
             this.ts + 1 - start,
-            `--probability needs a number in [0, 1], got "${clip(ok ? neutralise(this.s.slice(this.ts, this.te)) : '')}"`,
+            `--probability needs a number in [0, 1], got "${clip(ok ? this.s.slice(this.ts, this.te) : '')}"`,
           );
         else rule.probability = p;
         return;
@@ -944,27 +940,6 @@ class SaveState {
       return null;
     }
     return this.tok();
-  }
-
-  private clean(v: string): string {
-    let out = neutralise(v);
-    if (out !== v)
-      this.diags.warn(
-        'control-characters',
-        this.lineNo,
-        this.ts + 1 - this.lineStart,
-        'terminal control or bidi characters in a field were made visible',
-      );
-    if (out.length > FIELD_LIMIT) {
-      this.diags.warn(
-        'field-too-long',
-        this.lineNo,
-        this.ts + 1 - this.lineStart,
-        `a field of ${out.length} characters was cut to ${FIELD_LIMIT}`,
-      );
-      out = out.slice(0, FIELD_LIMIT);
-    }
-    return out;
   }
 
   private missing(start: number): void {

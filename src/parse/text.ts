@@ -14,12 +14,13 @@ export class Diagnostics {
   readonly list: Diagnostic[] = [];
   private dropped = 0;
 
+  /** Messages often quote the input (or an error about it, like JSON.parse's): neutralised here, once for all. */
   add(severity: Severity, code: string, line: number, column: number, message: string): void {
     if (this.list.length >= DIAGNOSTIC_LIMIT) {
       this.dropped++;
       return;
     }
-    this.list.push({ code, severity, line, column, message });
+    this.list.push({ code, severity, line, column, message: neutralise(message) });
   }
   error(code: string, line: number, column: number, message: string): void {
     this.add('error', code, line, column, message);
@@ -107,6 +108,19 @@ export function hasUnsafeText(s: string): boolean {
 
 export function hasUnsafe(s: string): boolean {
   return UNSAFE.test(s);
+}
+
+/** `UNSAFE` for one UTF-16 code unit, for tokenizers that look at every character anyway. */
+export function isUnsafeCode(c: number): boolean {
+  return (
+    (c < 32 && c !== 9) ||
+    (c >= 127 && c <= 159) ||
+    c === 0x61c ||
+    (c >= 0x200b && c <= 0x200f) ||
+    (c >= 0x202a && c <= 0x202e) ||
+    (c >= 0x2066 && c <= 0x2069) ||
+    c === 0xfeff
+  );
 }
 
 /** Make controls visible and inert: ESC → `\x1b`, U+202E → `\u202e`. Printable text is unchanged. */

@@ -15,6 +15,7 @@ import {
   genService,
   kuardClusterIP,
   kuardPods,
+  manyKuardPods,
   node,
   pod,
   service,
@@ -248,14 +249,7 @@ describe('hostNetwork teaching notes', () => {
 
 describe('findings stay bounded on a big service', () => {
   it('2,000 ready pods left out of 4,000 endpoints: one finding each, each naming at most 20 addresses', () => {
-    const pods: WorldPod[] = [];
-    for (let i = 0; i < 6000; i++)
-      pods.push({
-        name: `kuard-5d8c7b9f4-${String(i).padStart(5, '0')}`,
-        ip: `10.64.${i >> 8}.${i & 255}`,
-        node: `node-${i % 20}`,
-        labels: { app: 'kuard' },
-      });
+    const pods = manyKuardPods(6000, (i) => `node-${i % 20}`);
     const svc = service({
       name: 'kuard',
       clusterIP: '10.96.0.10',

@@ -15,7 +15,16 @@ import {
 } from '../../src/analyze/index.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
 import { parse } from '../../src/parse/parse.js';
-import { captured, endpoints, node, pod, service, snapshotOf, type WorldPod } from './support/world.js';
+import {
+  captured,
+  endpoints,
+  manyKuardPods,
+  node,
+  pod,
+  service,
+  snapshotOf,
+  type WorldPod,
+} from './support/world.js';
 
 const f = 'test/fixtures';
 
@@ -272,14 +281,7 @@ describe('ipv4Range', () => {
 
 describe('inventory size', () => {
   it('keeps at most 5,000 pod rows, under 2 M characters as JSON even when every pod is behind two Services', () => {
-    const pods: WorldPod[] = [];
-    for (let i = 0; i < 6000; i++)
-      pods.push({
-        name: `kuard-5d8c7b9f4-${String(i).padStart(5, '0')}`,
-        ip: `10.64.${i >> 8}.${i & 255}`,
-        node: `ip-10-0-${i % 50}-1.ap-northeast-2.compute.internal`,
-        labels: { app: 'kuard' },
-      });
+    const pods = manyKuardPods(6000, (i) => `ip-10-0-${i % 50}-1.ap-northeast-2.compute.internal`);
     const svc = (name: string, clusterIP: string) =>
       service({ name, clusterIP, port: 80, portName: 'http', targetPort: 8080, selector: { app: 'kuard' } });
     const inv = inventory(

@@ -4,7 +4,8 @@ import { detect } from '../../src/parse/detect.js';
 import { parseIptablesSave } from '../../src/parse/iptables-save.js';
 import { parseKubectlObject } from '../../src/parse/kubectl-object.js';
 import { parseKubectlTable } from '../../src/parse/kubectl-table.js';
-import { FIELD_LIMIT, neutralise, hasUnsafeText } from '../../src/parse/text.js';
+import { parseKind } from '../../src/parse/parse.js';
+import { FIELD_LIMIT, neutralise, hasUnsafe, hasUnsafeText, isUnsafeCode } from '../../src/parse/text.js';
 
 describe('detect from a command line', () => {
   const cases: [string, string, Record<string, unknown>?][] = [
@@ -137,6 +138,27 @@ describe('neutralisation', () => {
     const bad = r.diagnostics.find((d) => d.code === 'iptables-bad-counters');
     expect(bad?.message).toBe('counters "[0:0]\\x1b[31m" are not [packets:bytes]');
     expect(r.diagnostics.some((d) => hasUnsafeText(d.message))).toBe(false);
+  });
+
+  it('a diagnostic quoting an error about the input is neutralised too (the totality property found a CNI one)', () => {
+    const r = parseKind('cni-config', '{"cniVersion": "0.3.0", "plugins": [ \u001b[31m\n}');
+    const bad = r.diagnostics.find((d) => d.code === 'json-syntax');
+    expect(bad?.message).toContain('\\x1b[31m');
+    expect(r.diagnostics.some((d) => hasUnsafeText(d.message))).toBe(false);
+  });
+
+  it('one definition of an unsafe character: the per-character test agrees with the text test on every code unit', () => {
+    for (let c = 0; c <= 0xffff; c++)
+      if (isUnsafeCode(c) !== hasUnsafe(String.fromCharCode(c))) expect.fail(`U+${c.toString(16)} disagrees`);
+  });
+
+  it('a tab in an iptables-save rule is no control character, whatever else the text holds', () => {
+    const rules = '*filter\n:X - [0:0]\n-A X -m comment --comment "a\tb" -j ACCEPT\nCOMMIT\n';
+    for (const text of [rules, `${rules}# \u0007\n`]) {
+      const r = parseIptablesSave(text);
+      expect(r.diagnostics.filter((d) => d.line === 3)).toEqual([]);
+      expect(r.value.tables.filter!.chains.X!.rules[0]!.comment).toBe('a\tb');
+    }
   });
 
   it('a field over the limit is cut with a diagnostic', () => {

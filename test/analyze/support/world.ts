@@ -27,6 +27,22 @@ export const kuardPods: readonly WorldPod[] = [
   { name: 'kuard-d', ip: '10.244.2.14', node: 'node-b' },
 ];
 
+/**
+ * `count` pods of one big kuard Deployment (`kuard-5d8c7b9f4-00000` …, label app=kuard) at 10.64.0.0 upwards, pod
+ * `i` on node `nodeOf(i)`: the load for the tests and benchmarks of big services.
+ */
+export function manyKuardPods(count: number, nodeOf: (i: number) => string): WorldPod[] {
+  const pods: WorldPod[] = [];
+  for (let i = 0; i < count; i++)
+    pods.push({
+      name: `kuard-5d8c7b9f4-${String(i).padStart(5, '0')}`,
+      ip: `10.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`,
+      node: nodeOf(i),
+      labels: { app: 'kuard' },
+    });
+  return pods;
+}
+
 export function pod(p: WorldPod): Pod {
   return {
     namespace: 'default',
