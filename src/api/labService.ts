@@ -20,7 +20,7 @@ import {
 import { TrustStore } from '../labs/trust.js';
 import { loadRecording, type Recording } from '../targets/recording.js';
 import { ApiFailure, type Disposable } from './server.js';
-import { bindInventory, replayInventory, type BoundInventory } from './labBinding.js';
+import { bindInventory, recordedWithoutSetup, replayInventory, type BoundInventory } from './labBinding.js';
 
 import type { SnapshotService } from './snapshotService.js';
 
@@ -108,6 +108,8 @@ interface Session {
   readonly runner: LabRunner;
   readonly bound: BoundInventory;
   readonly progress: ProgressStore;
+  /** A replay of a recording made with --skip-setup: it has no answers for setup blocks, so they are skipped. */
+  readonly replaySkipsSetup: boolean;
   /** Serialises runs: one command at a time per session, like a person at one keyboard. */
   queue: Promise<unknown>;
 }
@@ -249,6 +251,7 @@ export class LabService implements Disposable {
     }
     const recordings = new Map<string, Recording>();
     let inventory: Inventory;
+    let replaySkipsSetup = false;
     if (args.replay !== undefined) {
       const recDir = resolve(dir, 'recordings', args.replay);
       if (!recDir.startsWith(resolve(dir, 'recordings') + '/')) {
@@ -269,6 +272,7 @@ export class LabService implements Disposable {
       }
       recordings.set(recDir, rec);
       inventory = replayInventory(lab, recDir, rec);
+      replaySkipsSetup = recordedWithoutSetup(lab, rec);
     } else {
       const loaded = loadInventory(resolve(args.inventory!));
       if (!('inventory' in loaded)) {
@@ -347,7 +351,7 @@ export class LabService implements Disposable {
       roles: [...bound.targets].map(([role, list]) => ({ role, instances: list.map((b) => b.instance) })),
       progress: progress.get(),
     };
-    this.sessions.set(id, { info, runner, bound, progress, queue: Promise.resolve() });
+    this.sessions.set(id, { info, runner, bound, progress, replaySkipsSetup, queue: Promise.resolve() });
     return info;
   }
 
@@ -451,7 +455,7 @@ export class LabService implements Disposable {
 
   runStep(sessionId: string, step: string, skipSetup: boolean): Promise<StepResult> {
     const s = this.session(sessionId);
-    return this.enqueue(s, () => s.runner.runStep(step, { skipSetup }));
+    return this.enqueue(s, () => s.runner.runStep(step, { skipSetup: skipSetup || s.replaySkipsSetup }));
   }
 
   progress(sessionId: string): Progress {

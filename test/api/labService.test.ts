@@ -207,3 +207,36 @@ describe('LabService', () => {
     expect(confirms).toHaveLength(2);
   });
 });
+
+describe('LabService replaying a shipped recording made with --skip-setup', () => {
+  it('skips the setup blocks the recording has no answers for, whoever runs the step', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'labdeck-labservice-replay-'));
+    const snapshot = new SnapshotService(() => {});
+    const service = new LabService({
+      labsDir: join(import.meta.dirname, '../../labs'),
+      dataDir: join(root, 'data'),
+      snapshot,
+      events: { command: () => {}, check: () => {}, step: () => {}, confirm: () => {} },
+    });
+    try {
+      const lab = 'tgik-002-networking-and-services';
+      const first = service.open(lab).lab.steps[0]!;
+      const session = await service.start({ labId: lab, replay: 'sandbox' });
+      // the renderer never asks for skipSetup: the service knows this recording has no setup runs
+      const result = await service.runStep(session.id, first.id, false);
+      const setup = first.blocks.filter((b) => b.kind === 'setup').map((b) => b.id);
+      expect(setup.length).toBeGreaterThan(0);
+      for (const id of setup)
+        expect(result.blocks.find((b) => b.id === id)).toMatchObject({
+          status: 'skipped',
+          message: 'setup skipped',
+        });
+      expect(result.status).toBe('done');
+      expect(result.blocks.filter((b) => b.status === 'failed')).toEqual([]);
+    } finally {
+      service.dispose();
+      snapshot.dispose();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
